@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { InputError, RuntimeFailure } from '../errors.ts';
+import type { Logger } from '../types.ts';
+
+export type DeviceRequest = 'auto' | 'cuda' | 'cpu';
+export type Device = 'cuda' | 'cpu';
+
+/** An ONNX Runtime session with the device it actually runs on. */
+export interface OnnxSession {
+  session: ort.InferenceSession;
+  device: Device;
+  modelPath: string;
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+}
+
+const sessions = new Map<string, Promise<OnnxSession>>();
+
+/**
+ * One session per model file and device request, reused across tasks. `auto` tries CUDA and falls
+ * back to CPU with a one-line notice: ORT itself raises when the CUDA provider is missing rather
+ * than falling back, so the fallback has to live here. `cuda` asked for explicitly and absent is an error.
+ */
+export function getSession(
+  modelPath: string,
+  options: { device: DeviceRequest; log?: Logger; intraOpThreads?: number },
+): Promise<OnnxSession> {
+  const key = `${options.device}\u0000${modelPath}`;
+  let pending = sessions.get(key);
+  if (!pending) {
+    pending = createSession(modelPath, options);
+    sessions.set(key, pending);
+    pending.catch(() => sessions.delete(key));
+  }
+  return pending;
+}
+
+async function createSession(
+  modelPath: string,
+  options: { device: DeviceRequest; log?: Logger; intraOpThreads?: number },
+): Promise<OnnxSession> {
+  if (!existsSync(modelPath)) throw new InputError('model file not found', modelPath);
+  const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (options.intraOpThreads) base.intraOpNumThreads = options.intraOpThreads;
+  if (options.device !== 'cpu') {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
+      return wrap(session, 'cuda', modelPath);
+    } catch (err) {
+      const reason = firstLine(err);
+      if (options.device === 'cuda') {
+        throw new RuntimeFailure(
+          `CUDA was requested for ${modelPath} but ONNX Runtime could not use it (${reason}); install the CUDA build with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, or use --device cpu`,
+        );
+      }
+      options.log?.info(`device auto: CUDA execution provider unavailable (${reason}); running on CPU`);
+    }
+  }
+  try {
+    const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+    return wrap(session, 'cpu', modelPath);
+  } catch (err) {
+    throw new InputError(`not a loadable ONNX model: ${firstLine(err)}`, modelPath);
+  }
+}
+
+function wrap(session: ort.InferenceSession, device: Device, modelPath: string): OnnxSession {
+  return { session, device, modelPath, inputNames: session.inputNames, outputNames: session.outputNames };
+}
+
+function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 300);
+}
+
+/** Runs one batch. A thin wrapper so every adapter goes through one place (timing, errors). */
+export async function runSession(
+  handle: OnnxSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.ReturnType> {
+  try {
+    return await handle.session.run(feeds);
+  } catch (err) {
+    throw new RuntimeFailure(`ONNX Runtime failed on ${handle.modelPath}: ${firstLine(err)}`, { cause: err });
+  }
+}
+
+/** Releases every cached session (end of a run, or tests). */
+export async function releaseSessions(): Promise<void> {
+  const all = [...sessions.values()];
+  sessions.clear();
+  for (const p of all) {
+    try {
+      await (await p).session.release();
+    } catch {
+      // A session that failed to open has nothing to release.
+    }
+  }
+}
+
+export { ort };
