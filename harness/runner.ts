@@ -1,0 +1,484 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, hostname, platform, arch } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import type { RunConfigFile } from './config.ts';
+import { InputError, RuntimeFailure } from './errors.ts';
+import { hashValue, sha256 } from './hash.ts';
+import { releaseSessions } from './inference/onnx.ts';
+import { type Plan, type PlannedTask, planRun } from './plan.ts';
+import { Progress } from './progress.ts';
+import type { HarnessRegistry } from './registry.ts';
+import { computeMetrics } from './metrics.ts';
+import { scoreRecords } from './stats.ts';
+import {
+  appendLines,
+  RunLock,
+  RunPaths,
+  readJson,
+  readPredictionsForResume,
+  recordLine,
+  writeJsonAtomic,
+  writeTextAtomic,
+} from './store.ts';
+import { TaskBuilder } from './tasks.ts';
+import type {
+  Adapter,
+  AdapterFacts,
+  CellContext,
+  Example,
+  Logger,
+  Manifest,
+  MetricsFile,
+  Prediction,
+  PredictionRecord,
+  Summary,
+  SummaryCell,
+  Task,
+  TaskSplit,
+} from './types.ts';
+
+export interface RunOptions {
+  config: RunConfigFile;
+  configFile?: string;
+  /** Folder relative paths resolve against (the config file's folder, or the working directory). */
+  baseDir: string;
+  registry: HarnessRegistry;
+  log: Logger;
+  /** Start a new run even when one with this name exists with another config. */
+  forceNew?: boolean;
+  /** Redo examples recorded as errors by an earlier attempt of this run. */
+  retryErrors?: boolean;
+  /** Deterministic part of the work: examples whose id hashes into shard `index` of `count` (1-based). */
+  shard?: { index: number; count: number };
+  /** Only these adapter ids of the config or suite. */
+  adapterIds?: string[];
+  /** Show the progress line (terminal) or progress log lines. */
+  progress?: boolean;
+}
+
+export interface RunResult {
+  runId: string;
+  runDir: string;
+  summary: Summary;
+  /** Cells that needed work in this invocation (0 when the run was already complete). */
+  cellsRun: number;
+  interrupted: boolean;
+}
+
+/** Previous turns copied into each prediction record. */
+const CONTEXT_IN_RECORDS = 5;
+
+interface Cell {
+  task: Task;
+  planned: PlannedTask;
+  adapter: Adapter;
+  seed: number;
+}
+
+/**
+ * Runs an evaluation: plans cells (task x adapter x seed), resumes what an earlier attempt of the
+ * same run left, appends prediction records as batches finish, scores each finished cell and writes
+ * the result files of the architecture doc (section 5). All input is validated before anything is
+ * written, so bad input leaves no half-written run.
+ */
+export async function runEvaluation(options: RunOptions): Promise<RunResult> {
+  const { config, registry, log } = options;
+  const plan = planRun(registry, config, options.baseDir, options.configFile, options.adapterIds);
+  const seeds = config.seeds ?? [1];
+  const split: TaskSplit = config.split ?? 'test';
+  const builder = new TaskBuilder();
+
+  // Load and validate every task before creating anything on disk.
+  for (const t of plan.tasks) await checkPresent(t);
+  const tasks = new Map<PlannedTask, Task>();
+  for (const t of plan.tasks) {
+    let task = await builder.build(t.loader, t.protocol, t.split, t.dir, { limit: config.limit });
+    if (options.shard) task = shardTask(task, options.shard);
+    tasks.set(t, task);
+  }
+
+  const env = {
+    baseDir: options.baseDir,
+    log,
+    device: config.device ?? 'auto',
+    cacheDir: resolvePath(options.baseDir, config.cacheDir ?? join('.cache', 'emotion-eval')),
+  } as const;
+  const adapters: Adapter[] = [];
+  for (const a of plan.adapters) {
+    const factory = registry.adapters.get(a.config.type);
+    adapters.push(await factory.create({ ...(a.parsed as object), id: a.config.id }, env));
+  }
+
+  const identity = {
+    tasks: [...tasks.values()].map((t) => ({
+      id: t.id,
+      files: t.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+      n: t.examples.length,
+    })),
+    adapters: adapters.map((a) => ({ id: a.id, type: a.type, fingerprint: a.fingerprint() })),
+    seeds,
+    limit: config.limit ?? null,
+    split,
+    device: env.device,
+    bootstrap: config.bootstrap ?? {},
+    shard: options.shard ?? null,
+    plugins: config.plugins ?? [],
+  };
+  const configHash = hashValue(identity);
+  const outRoot = resolvePath(options.baseDir, config.out ?? join('results', 'runs'));
+  const runId = chooseRunId(outRoot, config, plan, configHash, options);
+  const paths = new RunPaths(join(outRoot, runId));
+
+  const lock = new RunLock(paths.lock);
+  lock.acquire();
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) log.warn('interrupted: finishing the batches in flight; run the same command to resume');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const previous = existsSync(paths.manifest) ? readJson<Manifest>(paths.manifest) : undefined;
+    const manifest: Manifest = {
+      run_id: runId,
+      config_hash: configHash,
+      config: redactConfig(config),
+      git: gitInfo(options.baseDir),
+      packages: packageVersions(),
+      node: process.version,
+      host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length },
+      started: previous?.started ?? new Date().toISOString(),
+      finished: null,
+      seeds,
+      datasets: {},
+      tasks: {},
+      adapters: {},
+      cells: previous?.cells ?? {},
+    };
+    for (const [planned, task] of tasks) {
+      const ds = (manifest.datasets[planned.loader.id] ??= { dir: planned.dir, variant: task.variant, files: [] });
+      for (const f of task.files) if (!ds.files.some((g) => g.path === f.path)) ds.files.push(f);
+      manifest.tasks[task.id] = {
+        protocol: task.protocol.id,
+        split: task.split,
+        n: task.examples.length,
+        dropped: task.dropped,
+      };
+    }
+    for (const a of adapters) manifest.adapters[a.id] = { type: a.type, fingerprint: a.fingerprint(), facts: {} };
+    writeJsonAtomic(paths.manifest, manifest);
+
+    const cells: Cell[] = [];
+    for (const [planned, task] of tasks)
+      for (const adapter of adapters) for (const seed of seeds) cells.push({ task, planned, adapter, seed });
+
+    const summaryCells: SummaryCell[] = [];
+    let cellsRun = 0;
+    for (const cell of cells) {
+      if (controller.signal.aborted) break;
+      const { worked, metrics, facts } = await runCell(cell, {
+        paths,
+        builder,
+        log,
+        retryErrors: options.retryErrors ?? false,
+        progress: options.progress ?? true,
+        signal: controller.signal,
+        bootstrap: config.bootstrap,
+      });
+      if (worked) cellsRun++;
+      const key = `${cell.task.id}/${cell.adapter.id}/seed-${cell.seed}`;
+      if (facts) manifest.cells[key] = facts;
+      if (metrics) summaryCells.push(summaryCell(metrics));
+    }
+
+    for (const a of adapters) {
+      const facts = a.facts?.();
+      if (facts) manifest.adapters[a.id]!.facts = facts;
+    }
+    const interrupted = controller.signal.aborted;
+    const summary: Summary = { run_id: runId, created: new Date().toISOString(), cells: summaryCells };
+    if (!interrupted) {
+      writeJsonAtomic(paths.summary, summary);
+      manifest.finished = new Date().toISOString();
+    }
+    writeJsonAtomic(paths.manifest, manifest);
+    return { runId, runDir: paths.dir, summary, cellsRun, interrupted };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const a of adapters) await a.close?.();
+    await releaseSessions();
+    lock.release();
+  }
+}
+
+interface CellOptions {
+  paths: RunPaths;
+  builder: TaskBuilder;
+  log: Logger;
+  retryErrors: boolean;
+  progress: boolean;
+  signal: AbortSignal;
+  bootstrap: RunConfigFile['bootstrap'];
+}
+
+async function runCell(
+  cell: Cell,
+  o: CellOptions,
+): Promise<{ worked: boolean; metrics?: MetricsFile; facts?: AdapterFacts }> {
+  const { task, adapter, seed, planned } = cell;
+  const predPath = o.paths.predictions(task.id, adapter.id, seed);
+  const metricsPath = o.paths.metrics(task.id, adapter.id, seed);
+  const { records } = await readPredictionsForResume(predPath, o.log);
+  if (o.retryErrors) for (const [id, r] of records) if (r.parse === 'error') records.delete(id);
+  const byId = new Map(task.examples.map((e) => [e.id, e]));
+  for (const id of records.keys()) {
+    if (!byId.has(id)) {
+      throw new InputError(`holds example '${id}', which this task does not have; the data changed since the run started`, predPath);
+    }
+  }
+  const todo = task.examples.filter((e) => !records.has(e.id));
+  let facts: AdapterFacts | undefined;
+  let worked = false;
+
+  if (todo.length > 0) {
+    worked = true;
+    const ctx = cellContext(cell, o);
+    facts = (await adapter.prepare?.(ctx)) ?? undefined;
+    const size = Math.max(1, adapter.batchSize ?? 32);
+    const batches: Example[][] = [];
+    for (let i = 0; i < todo.length; i += size) batches.push(todo.slice(i, i + size));
+    const progress = o.progress
+      ? new Progress(`${task.id} x ${adapter.id} (seed ${seed})`, task.examples.length, records.size)
+      : undefined;
+    const limit = pLimit(Math.max(1, adapter.concurrency ?? 1));
+    let failure: unknown;
+    await Promise.all(
+      batches.map((batch) =>
+        limit(async () => {
+          if (o.signal.aborted || failure) return;
+          try {
+            const predictions = await adapter.predict(batch, ctx);
+            const lines = toRecords(batch, predictions, adapter.id).map((r) => {
+              records.set(r.id, r);
+              return recordLine(r);
+            });
+            appendLines(predPath, lines);
+            progress?.advance(batch.length);
+          } catch (err) {
+            failure ??= err;
+          }
+        }),
+      ),
+    );
+    progress?.finish();
+    if (failure) throw failure;
+    if (o.signal.aborted) return { worked, facts };
+  } else if (existsSync(metricsPath)) {
+    // Finished earlier: reuse the metrics file as it is (a re-run computes nothing).
+    return { worked, metrics: readJson<MetricsFile>(metricsPath) };
+  }
+
+  // Rewrite the finished file in example order, so an interrupted-and-resumed run and an
+  // uninterrupted one leave byte-identical predictions whatever order batches finished in.
+  const ordered = task.examples.map((e) => records.get(e.id)!);
+  writeTextAtomic(predPath, ordered.map(recordLine).join(''));
+  const resamples = o.bootstrap?.resamples ?? 1000;
+  const scored =
+    resamples > 0
+      ? scoreRecords(ordered, task.protocol, {
+          resamples,
+          level: o.bootstrap?.level ?? 0.95,
+          unit: o.bootstrap?.unit ?? 'dialogue',
+          seed,
+        })
+      : computeMetrics(ordered, task.protocol);
+  const metrics: MetricsFile = {
+    task: task.id,
+    protocol: task.protocol.id,
+    adapter: adapter.id,
+    seed,
+    neutral: task.protocol.neutral,
+    positive: task.protocol.positive,
+    negative: task.protocol.negative,
+    ...scored,
+  } as MetricsFile;
+  writeJsonAtomic(metricsPath, metrics);
+  void planned;
+  return { worked, metrics, facts };
+}
+
+function cellContext(cell: Cell, o: CellOptions): CellContext {
+  const { task, planned, seed } = cell;
+  const splits = new Map<TaskSplit, Promise<Example[]>>();
+  return {
+    task,
+    protocol: task.protocol,
+    labels: task.protocol.labels,
+    seed,
+    workDir: o.paths.work(task.id, cell.adapter.id, seed),
+    log: o.log,
+    signal: o.signal,
+    loadSplit(split: TaskSplit): Promise<Example[]> {
+      if (split === task.split) {
+        return Promise.reject(
+          new RuntimeFailure(`adapter ${cell.adapter.id} asked for the ${split} split it is evaluated on`),
+        );
+      }
+      let pending = splits.get(split);
+      if (!pending) {
+        pending = o.builder.build(planned.loader, planned.protocol, split, planned.dir).then((t) => t.examples);
+        splits.set(split, pending);
+      }
+      return pending;
+    },
+  };
+}
+
+/** Joins predictions to gold labels, checking the adapter kept the contract. */
+function toRecords(batch: readonly Example[], predictions: Prediction[], adapterId: string): PredictionRecord[] {
+  if (predictions.length !== batch.length) {
+    throw new RuntimeFailure(`adapter ${adapterId} returned ${predictions.length} predictions for ${batch.length} examples`);
+  }
+  return batch.map((e, i) => {
+    const p = predictions[i]!;
+    if (p.id !== e.id) throw new RuntimeFailure(`adapter ${adapterId} answered '${p.id}' where '${e.id}' was asked`);
+    return {
+      id: e.id,
+      gold: e.label,
+      pred: p.label,
+      parse: p.parse,
+      dialogueId: e.dialogueId,
+      text: e.text,
+      speaker: e.speaker,
+      // The last few turns are enough for the report's example browser and keep files linear in size.
+      context: e.context.length > 0 ? e.context.slice(-CONTEXT_IN_RECORDS).map((t) => ({ speaker: t.speaker, text: t.text })) : undefined,
+      scores: p.scores ? roundScores(p.scores) : undefined,
+      raw: p.raw,
+      error: p.error,
+      lenient: p.lenient,
+    };
+  });
+}
+
+/** Scores rounded to 6 significant digits: enough to audit, and stable across machines' last bits. */
+function roundScores(scores: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(scores)) out[k] = Number(v.toPrecision(6));
+  return out;
+}
+
+function summaryCell(m: MetricsFile): SummaryCell {
+  return {
+    task: m.task,
+    protocol: m.protocol,
+    adapter: m.adapter,
+    seed: m.seed,
+    headline: m.headline,
+    value: m.metrics[m.headline] ?? Number.NaN,
+    ci: m.ci?.[m.headline],
+    n: m.n,
+    parse_rate: m.metrics.parse_rate ?? 1,
+    metrics: m.metrics,
+  };
+}
+
+async function checkPresent(t: PlannedTask): Promise<void> {
+  const found = await t.loader.detect(t.dir);
+  if (!found.found) {
+    const what = found.present.length === 0 && !existsSync(t.dir) ? 'folder not found' : `missing ${found.missing.join(', ')}`;
+    throw new InputError(`${t.loader.id}: ${what} (expected the official release files under ${t.dir})`, t.dir);
+  }
+}
+
+/** Keeps the examples whose id hashes into this shard; every example falls in exactly one shard. */
+export function shardTask(task: Task, shard: { index: number; count: number }): Task {
+  const keep = task.examples.filter((e) => shardOf(`${task.id}\u0000${e.id}`, shard.count) === shard.index - 1);
+  return { ...task, examples: keep };
+}
+
+export function shardOf(key: string, count: number): number {
+  return Number.parseInt(sha256(key).slice(0, 8), 16) % count;
+}
+
+function chooseRunId(outRoot: string, config: RunConfigFile, plan: Plan, configHash: string, o: RunOptions): string {
+  const selection = hashValue({
+    tasks: plan.tasks.map((t) => `${t.protocol.id}.${t.split}@${t.dir}`),
+    adapters: plan.adapters.map((a) => a.config.id),
+  }).slice(0, 8);
+  const shard = o.shard ? `-shard${o.shard.index}of${o.shard.count}` : '';
+  const base = `${config.name ?? `${plan.label || 'run'}-${selection}`}${shard}`;
+  let id = base;
+  for (let n = 2; ; n++) {
+    const manifestPath = join(outRoot, id, 'manifest.json');
+    if (!existsSync(manifestPath)) return id;
+    const existing = readJson<Manifest>(manifestPath);
+    if (existing.config_hash === configHash) return id;
+    if (!o.forceNew) {
+      throw new InputError(
+        `run '${id}' exists with a different config (adapters, seeds, data or settings changed); use --force-new to start a new run, or --name to pick another`,
+        manifestPath,
+      );
+    }
+    id = `${base}-${n}`;
+  }
+}
+
+/** The config as given, minus anything secret-looking (keys are read from the environment, never stored). */
+function redactConfig(config: RunConfigFile): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value) => (/^(api[-_]?key|token|secret|password)$/i.test(key) ? '<redacted>' : value)),
+  );
+}
+
+function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function gitInfo(dir: string): Manifest['git'] {
+  // Reads .git directly instead of spawning git: works where git is not installed.
+  try {
+    let root = resolve(dir);
+    while (!existsSync(join(root, '.git'))) {
+      const up = resolve(root, '..');
+      if (up === root) return { commit: null, dirty: null };
+      root = up;
+    }
+    const head = readFileSync(join(root, '.git', 'HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: ')) return { commit: head, dirty: null };
+    const ref = head.slice(5);
+    const refPath = join(root, '.git', ref);
+    if (existsSync(refPath)) return { commit: readFileSync(refPath, 'utf8').trim(), dirty: null };
+    const packed = join(root, '.git', 'packed-refs');
+    if (existsSync(packed)) {
+      const line = readFileSync(packed, 'utf8')
+        .split('\n')
+        .find((l) => l.endsWith(` ${ref}`));
+      if (line) return { commit: line.split(' ')[0]!, dirty: null };
+    }
+  } catch {
+    // Not a git checkout (an installed package): no commit to record.
+  }
+  return { commit: null, dirty: null };
+}
+
+let versions: Record<string, string> | undefined;
+function packageVersions(): Record<string, string> {
+  if (versions) return versions;
+  versions = {};
+  const root = resolve(import.meta.dirname, '..');
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    versions['emotion-eval'] = pkg.version;
+    for (const name of Object.keys(pkg.dependencies ?? {})) {
+      const p = join(root, 'node_modules', name, 'package.json');
+      if (existsSync(p)) versions[name] = JSON.parse(readFileSync(p, 'utf8')).version;
+    }
+  } catch {
+    // Versions are informative; a missing file must not stop a run.
+  }
+  return versions;
+}
+

@@ -1,0 +1,152 @@
+import { DataError, InputError } from './errors.ts';
+import type {
+  ContextTurn,
+  DatasetLoader,
+  Dialogue,
+  Example,
+  FileRecord,
+  Protocol,
+  Task,
+  TaskSplit,
+  Utterance,
+} from './types.ts';
+
+/** Task id: the protocol id for the test split (the reported one), `protocol.split` otherwise. */
+export function taskId(protocol: string, split: TaskSplit): string {
+  return split === 'test' ? protocol : `${protocol}.${split}`;
+}
+
+/** Splits a task id into protocol and split. */
+export function parseTaskId(id: string): { protocol: string; split: TaskSplit } {
+  const m = /^(.*)\.(train|dev|test)$/.exec(id);
+  return m ? { protocol: m[1]!, split: m[2] as TaskSplit } : { protocol: id, split: 'test' };
+}
+
+interface LoadedLoaderSplit {
+  dialogues: Dialogue[];
+  files: FileRecord[];
+  variant?: string;
+}
+
+/**
+ * Builds tasks from loaders, caching each loader split so protocols that share a release (meld-7
+ * and meld-sentiment-3, sst-2 and sst-5) read its files once.
+ */
+export class TaskBuilder {
+  readonly #cache = new Map<string, Promise<LoadedLoaderSplit>>();
+
+  #loadSplit(loader: DatasetLoader, dir: string, split: string): Promise<LoadedLoaderSplit> {
+    const key = `${loader.id}\u0000${dir}\u0000${split}`;
+    let pending = this.#cache.get(key);
+    if (!pending) {
+      pending = loader.load(dir, split);
+      this.#cache.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Loads every loader split behind `split`, applies the protocol's mapping (drops counted by reason,
+   * unknown labels an error naming file and line) and attaches dialogue context.
+   */
+  async build(
+    loader: DatasetLoader,
+    protocol: Protocol,
+    split: TaskSplit,
+    dir: string,
+    options: { limit?: number } = {},
+  ): Promise<Task> {
+    const loaderSplits = protocol.splits[split];
+    if (!loaderSplits || loaderSplits.length === 0) {
+      throw new InputError(`protocol '${protocol.id}' has no ${split} split`);
+    }
+    const examples: Example[] = [];
+    const dropped: Record<string, number> = {};
+    const files: FileRecord[] = [];
+    const seen = new Set<string>();
+    let variant: string | undefined;
+    for (const ls of loaderSplits) {
+      const loaded = await this.#loadSplit(loader, dir, ls);
+      files.push(...loaded.files);
+      variant ??= loaded.variant;
+      for (const dialogue of loaded.dialogues) {
+        if (protocol.selectDialogue && !protocol.selectDialogue(dialogue, split)) continue;
+        const context: ContextTurn[] = [];
+        for (const u of dialogue.utterances) {
+          const example = toExample(protocol, dialogue, u, context, dropped);
+          context.push({ id: u.id, speaker: u.speaker, text: u.text });
+          if (!example) continue;
+          if (seen.has(example.id)) throw dataError(u, `duplicate example id '${example.id}'`);
+          seen.add(example.id);
+          examples.push(example);
+        }
+      }
+    }
+    const limited = options.limit !== undefined ? examples.slice(0, options.limit) : examples;
+    return {
+      id: taskId(protocol.id, split),
+      protocol,
+      split,
+      examples: limited,
+      dropped,
+      files: dedupeFiles(files),
+      variant,
+      dataDir: dir,
+    };
+  }
+}
+
+function toExample(
+  protocol: Protocol,
+  dialogue: Dialogue,
+  u: Utterance,
+  context: readonly ContextTurn[],
+  dropped: Record<string, number>,
+): Example | undefined {
+  if (u.label === undefined) {
+    dropped['unlabelled'] = (dropped['unlabelled'] ?? 0) + 1;
+    return undefined;
+  }
+  const mapped = protocol.mapLabel(u);
+  if (mapped === undefined) {
+    throw dataError(
+      u,
+      `label '${u.label}' is outside the mapping of protocol ${protocol.id} (expected one of: ${protocol.labels.join(', ')})`,
+    );
+  }
+  if ('drop' in mapped) {
+    dropped[mapped.drop] = (dropped[mapped.drop] ?? 0) + 1;
+    return undefined;
+  }
+  if (!protocol.labels.includes(mapped.label)) {
+    throw dataError(u, `protocol ${protocol.id} mapped '${u.label}' to '${mapped.label}', which is not one of its labels`);
+  }
+  if (u.text.trim() === '') throw dataError(u, `utterance '${u.id}' has no text`);
+  return {
+    id: u.id,
+    text: u.text,
+    speaker: u.speaker,
+    dialogueId: dialogue.id,
+    // Shared turn objects; a slice per example keeps memory linear in turns for typical dialogue lengths.
+    context: protocol.hasContext ? context.slice() : [],
+    label: mapped.label,
+  };
+}
+
+function dataError(u: Utterance, message: string): DataError {
+  const where = u.source?.path ? ` at ${u.source.path}` : '';
+  return new DataError(u.source?.file ?? '(unknown file)', u.source?.line, `${message}${where}`);
+}
+
+function dedupeFiles(files: FileRecord[]): FileRecord[] {
+  const byPath = new Map<string, FileRecord>();
+  for (const f of files) byPath.set(f.path, f);
+  return [...byPath.values()];
+}
+
+/** Label counts of a task, in protocol order (for `datasets --json`). */
+export function labelCounts(task: Task): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(task.protocol.labels.map((l) => [l, 0]));
+  for (const e of task.examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
+  return counts;
+}
