@@ -222,6 +222,21 @@ function buildProgram(): Command {
     });
 
   program
+    .command('merge')
+    .description('join the shards of a sharded run (run --shard I/N) into one run folder')
+    .argument('<dirs...>', 'shard run folders')
+    .requiredOption('--out <dir>', 'folder of the merged run (must not exist)')
+    .action(async (dirs: string[], opts: { out: string }) => {
+      const { mergeShards } = await import('./merge.ts');
+      const { runDir } = await mergeShards(
+        dirs.map((d) => resolve(d)),
+        resolve(opts.out),
+      );
+      await reportRun(runDir, { figures: false, log: consoleLogger(true) });
+      process.stderr.write(`merged ${dirs.length} shards into ${runDir}\n`);
+    });
+
+  program
     .command('compare')
     .description('paired comparison of two runs; exit 1 when a task regressed significantly (CI gate)')
     .requiredOption('--baseline <dir>', 'baseline run folder')

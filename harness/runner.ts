@@ -92,8 +92,10 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   // Load and validate every task before creating anything on disk.
   for (const t of plan.tasks) await checkPresent(t);
   const tasks = new Map<PlannedTask, Task>();
+  const whole = new Map<string, { n: number; ids: string }>();
   for (const t of plan.tasks) {
     let task = await builder.build(t.loader, t.protocol, t.split, t.dir, { limit: config.limit });
+    whole.set(task.id, { n: task.examples.length, ids: idsHash(task.examples) });
     if (options.shard) task = shardTask(task, options.shard);
     tasks.set(t, task);
   }
@@ -114,7 +116,9 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     tasks: [...tasks.values()].map((t) => ({
       id: t.id,
       files: t.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
-      n: t.examples.length,
+      // The whole task (not this shard's part), so the shards of one run share a plan hash.
+      n: whole.get(t.id)!.n,
+      ids: whole.get(t.id)!.ids,
     })),
     adapters: adapters.map((a) => ({ id: a.id, type: a.type, fingerprint: a.fingerprint() })),
     seeds,
@@ -126,6 +130,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     plugins: config.plugins ?? [],
   };
   const configHash = hashValue(identity);
+  const planHash = hashValue({ ...identity, shard: null });
   const outRoot = resolvePath(options.baseDir, config.out ?? join('results', 'runs'));
   const runId = chooseRunId(outRoot, config, plan, configHash, options);
   const paths = new RunPaths(join(outRoot, runId));
@@ -144,6 +149,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     const manifest: Manifest = {
       run_id: runId,
       config_hash: configHash,
+      plan_hash: planHash,
       config: redactConfig(config),
       git: gitInfo(options.baseDir),
       packages: packageVersions(),
@@ -156,6 +162,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       tasks: {},
       adapters: {},
       cells: previous?.cells ?? {},
+      shard: options.shard ?? null,
     };
     for (const [planned, task] of tasks) {
       const ds = (manifest.datasets[planned.loader.id] ??= { dir: planned.dir, variant: task.variant, files: [] });
@@ -165,6 +172,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         split: task.split,
         n: task.examples.length,
         dropped: task.dropped,
+        n_total: whole.get(task.id)!.n,
+        ids_sha256: whole.get(task.id)!.ids,
       };
     }
     for (const a of adapters) manifest.adapters[a.id] = { type: a.type, fingerprint: a.fingerprint(), facts: {} };
@@ -397,6 +406,16 @@ async function checkPresent(t: PlannedTask): Promise<void> {
 export function shardTask(task: Task, shard: { index: number; count: number }): Task {
   const keep = task.examples.filter((e) => shardOf(`${task.id}\u0000${e.id}`, shard.count) === shard.index - 1);
   return { ...task, examples: keep };
+}
+
+/** sha256 of the sorted example ids, one per line. */
+export function idsHash(examples: readonly { id: string }[]): string {
+  return sha256(
+    examples
+      .map((e) => e.id)
+      .sort()
+      .join('\n'),
+  );
 }
 
 export function shardOf(key: string, count: number): number {

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './support/cli.ts';
+import { repoRoot } from './support/paths.ts';
+
+const config = join(repoRoot, 'test/fixtures/plugin/config.yaml');
+const runDirOf = (stderr: string) => stderr.match(/results in (.*)\n/)![1]!;
+const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+describe('sharded runs', () => {
+  it('two shards cover every example once, and their merge scores like the unsharded run', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ee-shards-'));
+    const whole = cli(['run', '--config', config, '--out', out, '--name', 'whole', '--no-figures', '--quiet']);
+    expect(whole.code).toBe(0);
+    const s1 = cli(['run', '--config', config, '--out', out, '--name', 'part', '--shard', '1/2', '--no-figures', '--quiet']);
+    const s2 = cli(['run', '--config', config, '--out', out, '--name', 'part', '--shard', '2/2', '--no-figures', '--quiet']);
+    expect([s1.code, s2.code]).toEqual([0, 0]);
+    const p1 = lines(join(runDirOf(s1.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map((l) => JSON.parse(l).id);
+    const p2 = lines(join(runDirOf(s2.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map((l) => JSON.parse(l).id);
+    expect(p1.length + p2.length).toBe(6);
+    expect(new Set([...p1, ...p2]).size).toBe(6);
+
+    // A missing shard is refused.
+    const lonely = cli(['merge', runDirOf(s1.stderr), '--out', join(out, 'merged-bad')]);
+    expect(lonely.code).toBe(2);
+    expect(lonely.stderr).toContain('shards 2 of 2 are missing');
+
+    const merged = cli(['merge', runDirOf(s1.stderr), runDirOf(s2.stderr), '--out', join(out, 'merged')]);
+    expect(merged.stderr).toContain('merged 2 shards');
+    expect(merged.code).toBe(0);
+    const a = JSON.parse(readFileSync(join(runDirOf(whole.stderr), 'metrics/toy-2/kw/seed-1.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(join(out, 'merged', 'metrics/toy-2/kw/seed-1.json'), 'utf8'));
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.confusion).toEqual(a.confusion);
+    expect(b.n).toBe(6);
+  });
+
+  it('a bad shard spec is bad input', () => {
+    const r = cli(['run', '--config', config, '--shard', '3/2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--shard');
+  });
+});
