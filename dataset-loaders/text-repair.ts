@@ -5,12 +5,19 @@
  * repair goes character by character (dataset-formats.md section 1).
  */
 
-const cp1252 = new TextDecoder('windows-1252');
+/**
+ * cp1252 bytes 0x80..0x9F, spelled out: Node's TextDecoder('windows-1252') decodes them as Latin-1
+ * (they come back unchanged), so it cannot be used. The five bytes cp1252 leaves undefined (81, 8D,
+ * 8F, 90, 9D) keep their C1 code point, as the WHATWG decoder does.
+ */
+const CP1252_C1 =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 const C1 = /[\u0080-\u009f]/g;
 
 /** Maps every U+0080..U+009F character through cp1252; other characters are left alone. */
 export function repairCp1252(text: string): string {
-  return text.replace(C1, (ch) => cp1252.decode(Uint8Array.of(ch.charCodeAt(0))));
+  return text.replace(C1, (ch) => CP1252_C1[ch.charCodeAt(0) - 0x80]!);
 }
 
 /** True when the text holds C1 control characters (a sign of the legacy encoding). */

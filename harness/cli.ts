@@ -310,7 +310,8 @@ function mergeRunOptions(config: RunConfigFile, o: RunCliOptions, file?: string)
 /** After a run: the terminal leaderboard, leaderboard.md (and default figures) in the run folder. */
 async function reportRun(runDir: string, o: { figures: boolean; log: ReturnType<typeof consoleLogger> }): Promise<void> {
   const { leaderboardCommand, figuresCommand } = await import('./report-commands.ts');
-  const terminal = await leaderboardCommand({ results: [runDir], format: 'terminal' });
+  // The terminal gets the leaderboard alone; every per-task table is in leaderboard.md.
+  const terminal = await leaderboardCommand({ results: [runDir], format: 'terminal', details: false });
   process.stdout.write(terminal.endsWith('\n') ? terminal : `${terminal}\n`);
   writeTextAtomic(join(runDir, 'leaderboard.md'), await leaderboardCommand({ results: [runDir], format: 'md' }));
   if (o.figures) {

@@ -9,6 +9,8 @@ export async function leaderboardCommand(o: {
   format: string;
   layout?: string;
   reference?: string;
+  /** Per-task detail tables (default true). */
+  details?: boolean;
 }): Promise<string> {
   const { loadResults } = await import('../reports/load-results.ts');
   const { renderLeaderboard, LEADERBOARD_FORMATS } = await import('../reports/leaderboard.ts');
@@ -24,6 +26,7 @@ export async function leaderboardCommand(o: {
     format,
     reference: o.reference,
     layout: o.layout as 'peng2023' | 'dialoguellm' | undefined,
+    details: o.details,
   });
 }
 

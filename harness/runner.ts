@@ -105,6 +105,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     log,
     device: config.device ?? 'auto',
     cacheDir: resolvePath(options.baseDir, config.cacheDir ?? join('.cache', 'emotion-eval')),
+    prompts: registry.prompts.values(),
   } as const;
   const adapters: Adapter[] = [];
   for (const a of plan.adapters) {

@@ -110,6 +110,8 @@ export interface LoadedSplit {
   files: FileRecord[];
   /** Which release form was read (e.g. EmoryNLP "json" or "csv"; MELD "current" or "legacy-cp1252"). */
   variant?: string;
+  /** Lines the release's own rules say are not data (e.g. IEMOCAP `XX` transcription lines), per reason. */
+  skipped?: Record<string, number>;
 }
 
 /** Which expected files are present in a data folder. */
@@ -187,6 +189,12 @@ export interface PredictionRecord {
   error?: string;
   lenient?: boolean;
   latencyMs?: number;
+  /** The example's text, written by the runner so reports can show misclassified examples. */
+  text?: string;
+  /** The example's speaker, when the dataset has one. */
+  speaker?: string;
+  /** Previous turns of the dialogue, oldest first (for the HTML report's example browser). */
+  context?: { speaker?: string; text: string }[];
 }
 
 export interface Logger {
@@ -238,6 +246,8 @@ export interface AdapterEnv {
   device: 'auto' | 'cuda' | 'cpu';
   /** Folder for the response cache. */
   cacheDir: string;
+  /** Prompt templates known to the registry (built-in and plugins); prompt adapters default to the built-ins. */
+  prompts?: readonly PromptTemplate[];
 }
 
 /** A registered adapter type: validates its config and creates adapters. */
@@ -300,6 +310,10 @@ export interface MetricsFile {
   confusion: { labels: string[]; matrix: number[][] };
   ci?: Partial<Record<MetricName, Interval>>;
   parse_counts: Record<ParseStatus, number>;
+  /** The protocol's neutral/positive/negative labels, so `compare` can recompute every metric. */
+  neutral?: string;
+  positive?: string;
+  negative?: string;
 }
 
 /** One cell in summary.json. */
@@ -335,7 +349,25 @@ export interface Manifest {
   finished: string | null;
   seeds: number[];
   datasets: Record<string, { dir: string; variant?: string; files: FileRecord[] }>;
-  tasks: Record<string, { protocol: string; split: TaskSplit; n: number; dropped: Record<string, number> }>;
+  tasks: Record<
+    string,
+    {
+      protocol: string;
+      split: TaskSplit;
+      /** Examples evaluated by this run (its shard's part when sharded). */
+      n: number;
+      dropped: Record<string, number>;
+      /** Examples of the whole task and the sha256 of their sorted ids: `merge` checks shards cover them exactly. */
+      n_total?: number;
+      ids_sha256?: string;
+    }
+  >;
+  /** Hash of the config without the shard: equal across the shards of one sharded run. */
+  plan_hash?: string;
+  /** Run ids of the shards a merged run was made from. */
+  merged_from?: string[];
+  /** Set when the run is one shard of a sharded run (`run --shard I/N`). */
+  shard?: { index: number; count: number } | null;
   adapters: Record<string, { type: string; fingerprint: string; facts: Record<string, unknown> }>;
   /** Per-cell facts reported by adapters (device used, chosen C, fitted model hash...). */
   cells: Record<string, AdapterFacts>;
@@ -346,6 +378,8 @@ export interface EncodedOutcomes {
   labels: readonly string[];
   gold: Int32Array;
   pred: Int32Array;
+  /** 1 where the answer parsed ('ok'), else 0; absent means "parsed iff pred >= 0" (for parse_rate). */
+  parseOk?: Uint8Array;
 }
 
 /** A registered metric: computed from encoded outcomes, so bootstrap resamples stay cheap. */

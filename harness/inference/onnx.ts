@@ -70,7 +70,9 @@ function wrap(session: ort.InferenceSession, device: Device, modelPath: string):
 }
 
 function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 300);
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]!
+    .slice(0, 300);
 }
 
 /** Runs one batch. A thin wrapper so every adapter goes through one place (timing, errors). */
@@ -82,6 +84,22 @@ export async function runSession(
     return await handle.session.run(feeds);
   } catch (err) {
     throw new RuntimeFailure(`ONNX Runtime failed on ${handle.modelPath}: ${firstLine(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Drops and releases the cached sessions of one model file (every device request). Call it after
+ * rewriting the file (a refitted baseline), or the cache would keep serving the old model.
+ */
+export async function forgetSession(modelPath: string): Promise<void> {
+  for (const [key, pending] of [...sessions]) {
+    if (key.slice(key.indexOf('\u0000') + 1) !== modelPath) continue;
+    sessions.delete(key);
+    try {
+      await (await pending).session.release();
+    } catch {
+      // A session that failed to open has nothing to release.
+    }
   }
 }
 

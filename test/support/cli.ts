@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './paths.ts';
 
@@ -17,4 +17,28 @@ export function cli(args: readonly string[], options: { cwd?: string; env?: Reco
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, asynchronous: needed when the test process itself serves (a loopback server) while the CLI runs. */
+export function cliAsync(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; onSpawn?: (child: import('node:child_process').ChildProcess) => void } = {},
+): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'emotion-eval.js'), ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, CI: '1', ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code: code ?? -1, signal, stdout, stderr }));
+    options.onSpawn?.(child);
+  });
 }

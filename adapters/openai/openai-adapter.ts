@@ -1,0 +1,437 @@
+/**
+ * The `openai` adapter: zero-shot, few-shot and LoRA models behind an OpenAI-compatible server.
+ * predict() fans a batch out concurrently (bounded per endpoint by the HTTP client), reads answers from
+ * the response cache first, and returns one Prediction per example in order. A failed example becomes
+ * `parse: "error"` with the error text; only an interrupted run (ctx.signal) makes predict reject.
+ * The adapter keeps no state that matters across runs outside the response cache, so a killed run that
+ * is started again re-asks only what was never answered.
+ */
+import {
+  type CacheKeyInputs,
+  cacheKey,
+  deploymentId,
+  normaliseBaseUrl,
+  ResponseCache,
+} from '../../harness/cache.ts';
+import { ConfigError } from '../../harness/errors.ts';
+import { hashValue } from '../../harness/hash.ts';
+import { HttpCallError, OpenAICompatibleClient } from '../../harness/inference/http.ts';
+import { LabelParser } from '../../harness/label-parser.ts';
+import type {
+  Adapter,
+  AdapterEnv,
+  AdapterFacts,
+  CellContext,
+  Example,
+  ParseStatus,
+  Prediction,
+  PromptTemplate,
+  RenderedPrompt,
+} from '../../harness/types.ts';
+import { drawShots } from '../prompts/draw-shots.ts';
+import { promptLabelNames } from '../prompts/label-names.ts';
+import type { GuidedParam, LabelChoiceMode, OpenAIAdapterConfig } from './config.ts';
+import {
+  guidedFields,
+  guidedParamFor,
+  logprobsFields,
+  resolveLabelChoice,
+  responseText,
+  responseTopLogprobs,
+  scoreByLogprobs,
+} from './label-choice.ts';
+import { detectServer, type ServerInfo } from './server-kind.ts';
+
+/** What the cache stores per request: the server's first choice and how it was obtained. */
+export interface CachedResponse {
+  /** `{choices: [first choice], model, usage}` exactly as the server sent them. */
+  response: { choices: unknown[]; model?: unknown; usage?: unknown };
+  latencyMs: number;
+  /** The replica that answered (normalised URL; replicas of one deployment share entries). */
+  answeredBy: string;
+}
+
+interface CellState {
+  shots: Example[];
+  server: ServerInfo;
+  mode: LabelChoiceMode;
+  guidedParam?: GuidedParam;
+  parser: LabelParser;
+  /** Label names the constraint allows (the names the prompt shows). */
+  choices: string[];
+}
+
+type ResolvedConfig = OpenAIAdapterConfig & { id: string };
+
+export class OpenAIAdapter implements Adapter {
+  readonly type = 'openai';
+  readonly id: string;
+  readonly batchSize: number;
+  /** Two batches in flight keep every endpoint slot busy while the runner records the previous one. */
+  readonly concurrency = 2;
+
+  readonly #config: ResolvedConfig;
+  readonly #env: AdapterEnv;
+  readonly #template: PromptTemplate;
+  readonly #client: OpenAICompatibleClient;
+  readonly #cache?: ResponseCache<CachedResponse>;
+  /** Requests in flight by cache key, so identical prompts in one batch are sent once. */
+  readonly #inflight = new Map<string, Promise<void>>();
+  readonly #baseUrls: string[];
+  readonly #deployment: string;
+  readonly #cells = new Map<string, Promise<CellState>>();
+  #server?: Promise<ServerInfo>;
+  /** Set when the server refused the constrained-choice parameter in `auto` mode: answers are parsed text. */
+  #guidedRejected?: string;
+  readonly #counts: Record<ParseStatus, number> & {
+    lenient: number;
+    cached: number;
+    logprobsFallbacks: number;
+  } = {
+    ok: 0,
+    unparseable: 0,
+    error: 0,
+    lenient: 0,
+    cached: 0,
+    logprobsFallbacks: 0,
+  };
+  readonly #modesUsed = new Set<string>();
+
+  constructor(config: ResolvedConfig, env: AdapterEnv, template: PromptTemplate, apiKey: string | undefined) {
+    this.id = config.id;
+    this.#config = config;
+    this.#env = env;
+    this.#template = template;
+    this.#baseUrls = Array.isArray(config.baseUrl) ? config.baseUrl : [config.baseUrl];
+    this.#deployment = deploymentId(this.#baseUrls, config.deployment);
+    this.#client = new OpenAICompatibleClient({
+      baseUrls: this.#baseUrls,
+      ...(apiKey ? { apiKey } : {}),
+      concurrency: config.concurrency,
+      timeoutMs: config.timeoutMs,
+      maxRetries: config.maxRetries,
+      backoffMs: config.backoffMs,
+      maxBackoffMs: config.maxBackoffMs,
+    });
+    if (config.cache) this.#cache = new ResponseCache<CachedResponse>(env.cacheDir);
+    this.batchSize = config.batchSize ?? 2 * this.#client.capacity;
+  }
+
+  /** Everything that changes answers. Not the API key, concurrency, timeouts or retries. */
+  fingerprint(): string {
+    const c = this.#config;
+    return hashValue({
+      type: 'openai',
+      v: 1,
+      deployment: this.#deployment,
+      model: c.model,
+      api: c.api,
+      server: c.server,
+      labelChoice: c.labelChoice,
+      guidedParam: c.guidedParam,
+      topLogprobs: c.labelChoice === 'logprobs' || c.labelChoice === 'auto' ? c.topLogprobs : undefined,
+      template: { id: this.#template.id, hash: this.#template.hash },
+      shots: c.shots,
+      contextTurns: c.contextTurns,
+      decoding: c.decoding,
+      lenient: c.lenient,
+      extraBody: c.extraBody,
+    });
+  }
+
+  async prepare(ctx: CellContext): Promise<AdapterFacts> {
+    const cell = await this.#cell(ctx);
+    return {
+      server: cell.server.kind,
+      serverSource: cell.server.source,
+      serverVersion: cell.server.version,
+      labelChoice: cell.mode,
+      guidedParam: cell.mode === 'guided' ? cell.guidedParam : undefined,
+      template: { id: this.#template.id, hash: this.#template.hash },
+      shotIds: cell.shots.map((s) => s.id),
+    };
+  }
+
+  async predict(batch: readonly Example[], ctx: CellContext): Promise<Prediction[]> {
+    const cell = await this.#cell(ctx);
+    return Promise.all(batch.map((example) => this.#predictOne(example, ctx, cell)));
+  }
+
+  facts(): AdapterFacts {
+    const c = this.#config;
+    const total = this.#counts.ok + this.#counts.unparseable + this.#counts.error;
+    return {
+      model: c.model,
+      api: c.api,
+      endpoints: this.#baseUrls.map(normaliseBaseUrl),
+      deployment: this.#deployment,
+      serverSetting: c.server,
+      labelChoiceSetting: c.labelChoice,
+      labelChoiceUsed: [...this.#modesUsed].sort(),
+      guidedRejected: this.#guidedRejected,
+      template: { id: this.#template.id, hash: this.#template.hash },
+      shots: c.shots,
+      contextTurns: c.contextTurns,
+      decoding: c.decoding,
+      lenientParsing: c.lenient,
+      parseCounts: { ok: this.#counts.ok, unparseable: this.#counts.unparseable, error: this.#counts.error },
+      parseRate: total > 0 ? this.#counts.ok / total : null,
+      lenientAnswers: this.#counts.lenient,
+      logprobsFallbacks: this.#counts.logprobsFallbacks,
+      cachedAnswers: this.#counts.cached,
+      http: this.#client.stats(),
+      cache: this.#cache ? { dir: this.#cache.dir, ...this.#cache.stats } : { disabled: true },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#cells.clear();
+    this.#client.close();
+  }
+
+  /** Per-cell state (shots, label choice, parser), made once per task and seed. */
+  #cell(ctx: CellContext): Promise<CellState> {
+    const key = `${ctx.task.id}\u0000${ctx.seed}`;
+    let state = this.#cells.get(key);
+    if (!state) {
+      state = this.#makeCell(ctx);
+      this.#cells.set(key, state);
+      state.catch(() => this.#cells.delete(key));
+    }
+    return state;
+  }
+
+  async #makeCell(ctx: CellContext): Promise<CellState> {
+    const c = this.#config;
+    const server = await this.#serverInfo();
+    const guidedParam = c.guidedParam ?? guidedParamFor(server.kind, server.version);
+    const mode = resolveLabelChoice(c.labelChoice, server.kind, guidedParam);
+    if (typeof mode === 'object')
+      throw new ConfigError(`openai adapter '${this.id}': labelChoice: ${mode.error}`);
+    let shots: Example[] = [];
+    if (c.shots > 0) {
+      shots = drawShots(await ctx.loadSplit('train'), c.shots, ctx.seed);
+      if (shots.length < c.shots) {
+        ctx.log.warn(
+          `${this.id}: asked for ${c.shots} shots but train of ${ctx.task.id} has ${shots.length} examples`,
+        );
+      }
+    }
+    return {
+      shots,
+      server,
+      mode,
+      ...(guidedParam ? { guidedParam } : {}),
+      parser: LabelParser.forProtocol(ctx.protocol),
+      choices: promptLabelNames(ctx.protocol),
+    };
+  }
+
+  /**
+   * The server kind, probed once. The probe's answer is stored in the response cache (keyed by the
+   * deployment and model) so that a re-run of a finished evaluation sends no request at all, and a
+   * resumed run uses the label-choice mode of the run it resumes. An unreachable server is a
+   * RuntimeFailure, never stored. Set `server` (and `guidedParam` for vLLM) to skip probing.
+   */
+  #serverInfo(): Promise<ServerInfo> {
+    this.#server ??= (async () => {
+      const c = this.#config;
+      const needsProbe =
+        c.server === 'auto' ||
+        (c.server === 'vllm' && !c.guidedParam && (c.labelChoice === 'auto' || c.labelChoice === 'guided'));
+      if (!needsProbe)
+        return { kind: c.server as Exclude<typeof c.server, 'auto'>, source: 'config' } as ServerInfo;
+      const inputs: CacheKeyInputs = {
+        endpoint: this.#deployment,
+        model: c.model,
+        api: c.api,
+        body: { probe: 'server-kind', v: 1, server: c.server },
+        sampleSeed: null,
+      };
+      const cached = await this.#cache?.get(inputs);
+      if (cached) return cached.value as unknown as ServerInfo;
+      const info = await detectServer(this.#client, this.#baseUrls[0]!, c.server, c.model);
+      if (info.models && !info.models.includes(c.model)) {
+        this.#env.log.warn(
+          `${this.id}: model '${c.model}' is not listed by ${normaliseBaseUrl(this.#baseUrls[0]!)}/models (listed: ${info.models.slice(0, 10).join(', ')})`,
+        );
+      }
+      const { models: _models, ...stored } = info;
+      await this.#cache?.put(inputs, stored as unknown as CachedResponse);
+      return stored;
+    })();
+    // A failed probe is asked again by the next cell rather than remembered.
+    this.#server.catch(() => {
+      this.#server = undefined;
+    });
+    return this.#server;
+  }
+
+  #effectiveMode(cell: CellState): LabelChoiceMode {
+    return cell.mode === 'guided' && this.#guidedRejected ? 'text' : cell.mode;
+  }
+
+  #body(
+    prompt: RenderedPrompt,
+    mode: LabelChoiceMode,
+    cell: CellState,
+    seed: number,
+  ): Record<string, unknown> {
+    const c = this.#config;
+    const d = c.decoding;
+    const body: Record<string, unknown> = {
+      ...c.extraBody,
+      model: c.model,
+      max_tokens: d.maxTokens,
+      temperature: d.temperature,
+      top_p: d.topP,
+      // Sampling is reproducible per run seed where the server supports `seed`; greedy needs none.
+      seed: d.seed ?? (d.temperature > 0 ? seed : undefined),
+      stop: d.stop,
+      presence_penalty: d.presencePenalty,
+      frequency_penalty: d.frequencyPenalty,
+    };
+    if (c.api === 'chat') body.messages = prompt.messages;
+    else body.prompt = prompt.text;
+    if (mode === 'guided' && cell.guidedParam)
+      Object.assign(body, guidedFields(cell.guidedParam, cell.choices));
+    if (mode === 'logprobs') Object.assign(body, logprobsFields(c.api, c.topLogprobs));
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    return body;
+  }
+
+  async #predictOne(example: Example, ctx: CellContext, cell: CellState): Promise<Prediction> {
+    const prediction = await this.#answer(example, ctx, cell);
+    this.#counts[prediction.parse]++;
+    if (prediction.lenient) this.#counts.lenient++;
+    if (prediction.cached) this.#counts.cached++;
+    return prediction;
+  }
+
+  async #answer(example: Example, ctx: CellContext, cell: CellState): Promise<Prediction> {
+    const c = this.#config;
+    const mode = this.#effectiveMode(cell);
+    try {
+      const prompt = this.#template.render({
+        example,
+        protocol: ctx.protocol,
+        shots: cell.shots,
+        contextTurns: c.contextTurns,
+      });
+      const body = this.#body(prompt, mode, cell, ctx.seed);
+      const inputs: CacheKeyInputs = {
+        endpoint: this.#deployment,
+        model: c.model,
+        api: c.api,
+        body,
+        sampleSeed: c.decoding.temperature > 0 ? ctx.seed : null,
+      };
+      const key = this.#cache ? cacheKey(inputs) : '';
+      const hit = await this.#cache?.get(inputs, key);
+      if (hit) return this.#interpret(example, hit.value, mode, cell, true);
+
+      const waiting = key ? this.#inflight.get(key) : undefined;
+      if (waiting) {
+        // The same request is already in flight for another example (a repeated utterance such as
+        // "Okay."): wait for it and share its cached answer instead of asking twice.
+        await waiting;
+        const shared = await this.#cache?.get(inputs, key);
+        if (shared) return this.#interpret(example, shared.value, mode, cell, true);
+      }
+      let release: () => void = () => {};
+      if (key)
+        this.#inflight.set(
+          key,
+          new Promise<void>((r) => {
+            release = r;
+          }),
+        );
+      try {
+        const path = c.api === 'chat' ? '/chat/completions' : '/completions';
+        let res: Awaited<ReturnType<OpenAICompatibleClient['postJson']>>;
+        try {
+          res = await this.#client.postJson(path, body, ctx.signal);
+        } catch (err) {
+          if (
+            mode === 'guided' &&
+            c.labelChoice === 'auto' &&
+            err instanceof HttpCallError &&
+            err.status === 400 &&
+            /guided|structured|grammar|choice/i.test(err.message)
+          ) {
+            // The server refused the constraint: carry on with parsed free text, and say so in the facts.
+            if (!this.#guidedRejected) {
+              this.#guidedRejected = err.message;
+              ctx.log.warn(
+                `${this.id}: the server refused constrained choice; answers are parsed as free text`,
+              );
+            }
+            return this.#answer(example, ctx, cell);
+          }
+          throw err;
+        }
+        const json = res.json as { choices?: unknown[]; model?: unknown; usage?: unknown };
+        if (responseText(c.api, json) === undefined) {
+          const what = c.api === 'chat' ? 'choices[0].message.content' : 'choices[0].text';
+          return this.#error(example, `${res.endpoint}: response has no ${what}`, res.latencyMs);
+        }
+        const value: CachedResponse = {
+          response: { choices: [json.choices![0]], model: json.model, usage: json.usage },
+          latencyMs: Math.round(res.latencyMs),
+          answeredBy: normaliseBaseUrl(res.endpoint),
+        };
+        await this.#cache?.put(inputs, value, key);
+        return this.#interpret(example, value, mode, cell, false);
+      } finally {
+        if (key && this.#inflight.get(key)) {
+          this.#inflight.delete(key);
+          release();
+        }
+      }
+    } catch (err) {
+      // An interrupted run records nothing for this example: the resumed run asks again.
+      if (err instanceof HttpCallError && err.kind === 'aborted') throw err;
+      if (ctx.signal?.aborted) throw err;
+      if (err instanceof HttpCallError) return this.#error(example, err.message);
+      throw err;
+    }
+  }
+
+  #error(example: Example, message: string, latencyMs?: number): Prediction {
+    return {
+      id: example.id,
+      label: null,
+      parse: 'error',
+      error: message,
+      ...(latencyMs !== undefined ? { latencyMs: Math.round(latencyMs) } : {}),
+    };
+  }
+
+  #interpret(
+    example: Example,
+    value: CachedResponse,
+    mode: LabelChoiceMode,
+    cell: CellState,
+    cached: boolean,
+  ): Prediction {
+    const api = this.#config.api;
+    this.#modesUsed.add(mode);
+    const text = responseText(api, value.response);
+    const base = {
+      id: example.id,
+      ...(typeof text === 'string' ? { raw: text } : {}),
+      latencyMs: value.latencyMs,
+      ...(cached ? { cached: true } : {}),
+    };
+    if (mode === 'logprobs') {
+      const scored = scoreByLogprobs(responseTopLogprobs(api, value.response), cell.parser);
+      if (scored.status === 'ok') return { ...base, label: scored.label, scores: scored.scores, parse: 'ok' };
+      this.#counts.logprobsFallbacks++;
+    }
+    const parsed = cell.parser.parse(text, { lenient: this.#config.lenient });
+    if (parsed.status === 'ok') {
+      return { ...base, label: parsed.label, parse: 'ok', ...(parsed.lenient ? { lenient: true } : {}) };
+    }
+    return { ...base, label: null, parse: 'unparseable' };
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../harness/hash.ts';
+import { cliAsync } from './support/cli.ts';
+import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
+
+const KEY = 'sk-test-2f7c1e0b9d8a-should-never-be-written';
+const labels = ['neutral', 'joy', 'surprise', 'anger', 'sadness', 'disgust', 'fear'];
+
+let server: TestOpenAIServer;
+beforeAll(async () => {
+  server = await startOpenAIServer({
+    latencyMs: 15,
+    models: [{ id: 'llama-emotion-lora', owned_by: 'generic' }],
+    // A fixed answer per prompt; one prompt in eight gets an answer that is no label.
+    answer: (req) => {
+      const h = Number.parseInt(sha256(req.prompt).slice(0, 8), 16);
+      return h % 8 === 0 ? 'I cannot tell' : labels[h % labels.length]!;
+    },
+  });
+});
+afterAll(() => server.close());
+
+function writeConfig(dir: string, cache: string): string {
+  const file = join(dir, 'run.yaml');
+  writeFileSync(
+    file,
+    [
+      'datasets: [meld]',
+      `cacheDir: ${cache}`,
+      'bootstrap: { resamples: 100 }',
+      'adapters:',
+      '  - id: llm',
+      '    type: openai',
+      `    baseUrl: ${server.baseUrl}`,
+      '    model: llama-emotion-lora',
+      '    prompt: peng2023',
+      '    labelChoice: text',
+      '    concurrency: 2',
+      '    apiKeyEnv: EE_TEST_KEY',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function allFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
+}
+
+describe('served adapter through the CLI: kill -9 mid-run, resume, same result', () => {
+  it('gives byte-identical predictions and metrics, repeats no recorded example, and writes the key nowhere', async () => {
+    const env = { EE_TEST_KEY: KEY };
+    const clean = mkdtempSync(join(tmpdir(), 'ee-served-clean-'));
+    const cleanRun = await cliAsync(['run', '--config', writeConfig(clean, join(clean, 'cache')), '--out', join(clean, 'out'), '--name', 'r', '--no-figures', '--quiet'], { env });
+    expect(cleanRun.stderr).not.toMatch(/unexpected/);
+    expect(cleanRun.code).toBe(0);
+    const cleanRequests = server.requests.length;
+    const cleanRecords = readFileSync(join(clean, 'out/r/predictions/meld-7/llm/seed-1.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: string; text: string; pred: string | null; parse: string });
+    const n = cleanRecords.length;
+    const distinctTexts = new Set(cleanRecords.map((r) => r.text)).size;
+    expect(n).toBeGreaterThan(40);
+    // One request per distinct prompt: repeated utterances ("Okay.") are answered from the cache.
+    expect(cleanRequests).toBe(distinctTexts);
+    expect(cleanRecords.some((r) => r.parse === 'unparseable' && r.pred === null)).toBe(true);
+
+    const killed = mkdtempSync(join(tmpdir(), 'ee-served-killed-'));
+    const config = writeConfig(killed, join(killed, 'cache'));
+    const args = ['run', '--config', config, '--out', join(killed, 'out'), '--name', 'r', '--no-figures', '--quiet'];
+    const predictions = join(killed, 'out/r/predictions/meld-7/llm/seed-1.jsonl');
+    const before = server.requests.length;
+    const first = await cliAsync(args, {
+      env,
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          const lines = existsSync(predictions) ? readFileSync(predictions, 'utf8').split('\n').length - 1 : 0;
+          if (lines >= n / 2) {
+            clearInterval(timer);
+            child.kill('SIGKILL');
+          }
+        }, 5);
+      },
+    });
+    expect(first.signal).toBe('SIGKILL');
+    const recordedAtKill = readFileSync(predictions, 'utf8')
+      .split('\n')
+      .filter((l) => l.endsWith('}'))
+      .map((l) => JSON.parse(l).text as string);
+    expect(recordedAtKill.length).toBeGreaterThanOrEqual(n / 2);
+    expect(recordedAtKill.length).toBeLessThan(n);
+
+    const afterKill = server.requests.length;
+    const second = await cliAsync(args, { env });
+    expect(second.code).toBe(0);
+    // Recorded examples are never asked again; answers in flight at the kill come from the cache.
+    const resumedPrompts = server.requests.slice(afterKill).map((r) => r.prompt);
+    for (const text of recordedAtKill) expect(resumedPrompts.some((p) => p.endsWith(text))).toBe(false);
+    expect(server.requests.length - before).toBeLessThanOrEqual(distinctTexts + 8);
+
+    for (const rel of ['predictions/meld-7/llm/seed-1.jsonl', 'metrics/meld-7/llm/seed-1.json']) {
+      expect(readFileSync(join(killed, 'out/r', rel), 'utf8')).toBe(readFileSync(join(clean, 'out/r', rel), 'utf8'));
+    }
+    const ids = readFileSync(predictions, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+    expect(new Set(ids).size).toBe(n);
+
+    // A third run of the finished evaluation sends nothing at all.
+    const beforeThird = server.requests.length;
+    const third = await cliAsync(args, { env });
+    expect(third.code).toBe(0);
+    expect(third.stderr).toContain('nothing to do');
+    expect(server.requests.length).toBe(beforeThird);
+
+    for (const f of [...allFiles(clean), ...allFiles(killed)]) expect(readFileSync(f, 'utf8').includes(KEY)).toBe(false);
+    // The server did receive the key: it was used, just never stored.
+    expect(server.requests.at(-1)!.authorization).toBe(`Bearer ${KEY}`);
+  });
+});

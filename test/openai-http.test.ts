@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpCallError, OpenAICompatibleClient, parseRetryAfter } from '../harness/inference/http.ts';
+import {
+  type Fault,
+  type OpenAIServerOptions,
+  startOpenAIServer,
+  type TestOpenAIServer,
+} from './support/openai-server.ts';
+
+const servers: TestOpenAIServer[] = [];
+async function serve(options: Partial<OpenAIServerOptions> = {}): Promise<TestOpenAIServer> {
+  const s = await startOpenAIServer({ answer: () => 'joy', ...options });
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function client(
+  baseUrls: string[],
+  extra: Partial<ConstructorParameters<typeof OpenAICompatibleClient>[0]> = {},
+) {
+  return new OpenAICompatibleClient({
+    baseUrls,
+    concurrency: 4,
+    timeoutMs: 2000,
+    maxRetries: 3,
+    backoffMs: 10,
+    ...extra,
+  });
+}
+
+const chat = (content: string) => ({ model: 'm', messages: [{ role: 'user', content }] });
+
+/** Fails the first `n` tries of every prompt with `fault`. */
+const firstTries =
+  (n: number, fault: Fault) =>
+  ({ attempt }: { attempt: number }) =>
+    attempt <= n ? fault : undefined;
+
+describe('OpenAICompatibleClient retries', () => {
+  it('honours Retry-After on 429 (measured at the server)', async () => {
+    const s = await serve({ fault: firstTries(1, { kind: '429', retryAfter: '1' }) });
+    const res = await client([s.baseUrl]).postJson('/chat/completions', chat('a'));
+    expect(res.attempts).toBe(2);
+    expect(s.requests).toHaveLength(2);
+    const gap = s.requests[1]!.receivedAt - s.requests[0]!.receivedAt;
+    // backoffMs is 10 ms: only Retry-After explains a wait of a second.
+    expect(gap).toBeGreaterThanOrEqual(990);
+    expect(gap).toBeLessThan(1800);
+  });
+
+  it('retries 500, dropped connections and malformed JSON, then answers', async () => {
+    for (const fault of [{ kind: '500' }, { kind: 'drop' }, { kind: 'malformed' }] as Fault[]) {
+      const s = await serve({ fault: firstTries(2, fault) });
+      const c = client([s.baseUrl]);
+      const res = await c.postJson<{ choices: { message: { content: string } }[] }>(
+        '/chat/completions',
+        chat('a'),
+      );
+      expect(res.json.choices[0]!.message.content).toBe('joy');
+      expect(res.attempts).toBe(3);
+      expect(s.requests).toHaveLength(3);
+      expect(c.stats().retries).toBe(2);
+    }
+  });
+
+  it('gives up after maxRetries + 1 tries with the cause in the message', async () => {
+    const s = await serve({ fault: () => ({ kind: '500' }) });
+    const c = client([s.baseUrl], { maxRetries: 2 });
+    const err = await c.postJson('/chat/completions', chat('a')).catch((e) => e);
+    expect(err).toBeInstanceOf(HttpCallError);
+    expect(err.message).toMatch(/HTTP 500.*gave up after 3 tries/);
+    expect(err.attempts).toBe(3);
+    expect(s.requests).toHaveLength(3);
+    expect(c.stats()).toMatchObject({ failures: 1, retries: 2, retryCauses: { '500': 2 } });
+  });
+
+  it('does not retry a 400', async () => {
+    const s = await serve({ fault: () => ({ kind: 'status', status: 400, body: 'bad model' }) });
+    const err = await client([s.baseUrl])
+      .postJson('/chat/completions', chat('a'))
+      .catch((e) => e);
+    expect(err.message).toMatch(/HTTP 400: .*bad model/);
+    expect(err.retryable).toBe(false);
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('times out a slow answer per attempt and retries it', async () => {
+    const s = await serve({ fault: () => ({ kind: 'slow', ms: 1500 }) });
+    const started = performance.now();
+    const err = await client([s.baseUrl], { timeoutMs: 150, maxRetries: 1 })
+      .postJson('/chat/completions', chat('a'))
+      .catch((e) => e);
+    const elapsed = performance.now() - started;
+    expect(err.kind).toBe('timeout');
+    expect(err.message).toMatch(/timed out after 150 ms.*gave up after 2 tries/);
+    expect(s.requests).toHaveLength(2);
+    // Two tries of 150 ms plus a short backoff: far less than one slow answer.
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1200);
+  });
+
+  it('backs off exponentially (equal jitter: at least half of each doubling step)', async () => {
+    const s = await serve({ fault: firstTries(3, { kind: '500' }) });
+    await client([s.baseUrl], { backoffMs: 100, random: () => 0 }).postJson('/chat/completions', chat('a'));
+    const t = s.requests.map((r) => r.receivedAt);
+    const gaps = [t[1]! - t[0]!, t[2]! - t[1]!, t[3]! - t[2]!];
+    // Steps 100, 200, 400 ms; with zero jitter the waits are 50, 100, 200 ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(48);
+    expect(gaps[1]).toBeGreaterThanOrEqual(98);
+    expect(gaps[2]).toBeGreaterThanOrEqual(198);
+    expect(gaps[2]!).toBeLessThan(600);
+  });
+
+  it('rejects at once, without retries, when the run is aborted', async () => {
+    const s = await serve({ fault: () => ({ kind: 'slow', ms: 2000 }) });
+    const ac = new AbortController();
+    const p = client([s.baseUrl], { timeoutMs: 5000 }).postJson('/chat/completions', chat('a'), ac.signal);
+    setTimeout(() => ac.abort(), 100);
+    const err = await p.catch((e) => e);
+    expect(err.kind).toBe('aborted');
+    expect(s.requests).toHaveLength(1);
+  });
+});
+
+describe('OpenAICompatibleClient concurrency and endpoints', () => {
+  it('keeps at most `concurrency` requests in flight per endpoint and spreads load over replicas', async () => {
+    const a = await serve({ latencyMs: 40 });
+    const b = await serve({ latencyMs: 40 });
+    const c = client([a.baseUrl, b.baseUrl], { concurrency: 3 });
+    await Promise.all(Array.from({ length: 24 }, (_, i) => c.postJson('/chat/completions', chat(String(i)))));
+    expect(a.maxInFlight).toBe(3);
+    expect(b.maxInFlight).toBe(3);
+    expect(a.requests.length + b.requests.length).toBe(24);
+    expect(a.requests.length).toBe(12);
+  });
+
+  it('sends a retry to another replica when there is one', async () => {
+    const bad = await serve({ fault: () => ({ kind: '500' }) });
+    const good = await serve();
+    const c = client([bad.baseUrl, good.baseUrl], { concurrency: 1 });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => c.postJson('/chat/completions', chat(String(i)))),
+    );
+    for (const r of results) expect(r.endpoint).toBe(good.baseUrl.replace(/\/+$/, ''));
+    expect(bad.requests.length).toBeLessThanOrEqual(6);
+  });
+
+  it('sends the API key as a bearer token and never puts it in errors or stats', async () => {
+    const key = 'sk-test-SECRET-123';
+    const s = await serve({ fault: () => ({ kind: 'status', status: 401 }) });
+    const c = client([s.baseUrl], { apiKey: key });
+    const err = await c.postJson('/chat/completions', chat('a')).catch((e) => e);
+    expect(s.requests[0]!.authorization).toBe(`Bearer ${key}`);
+    expect(String(err.message)).not.toContain(key);
+    expect(JSON.stringify(c.stats())).not.toContain(key);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds, an HTTP date and retry-after-ms', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now)).toBe(5000);
+    expect(parseRetryAfter(new Headers({ 'retry-after': '2', 'retry-after-ms': '250' }), now)).toBe(250);
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(parseRetryAfter(new Headers(), now)).toBeUndefined();
+  });
+});
+
+describe('OpenAICompatibleClient latency', () => {
+  it('times the attempt itself, not the wait for a free slot', async () => {
+    const s = await serve({ latencyMs: 100 });
+    const c = client([s.baseUrl], { concurrency: 1 });
+    const results = await Promise.all([0, 1, 2].map((i) => c.postJson('/chat/completions', chat(String(i)))));
+    // The third request waited ~200 ms for the slot; its own latency is still about 100 ms.
+    for (const r of results) {
+      expect(r.latencyMs).toBeGreaterThanOrEqual(95);
+      expect(r.latencyMs).toBeLessThan(190);
+    }
+  });
+});

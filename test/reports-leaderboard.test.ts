@@ -1,0 +1,258 @@
+/**
+ * The scenario (test/support/result-fixture.ts), worked out by hand:
+ *
+ * toy-3, gold = joy×4, sad×3, neutral×3, headline weighted F1.
+ *   A seed 1: joy row (3 joy, 1 sad), sad row (1 joy, 2 sad), neutral row (2 neutral, 1 unparseable).
+ *     acc 7/10; joy P 3/4 R 3/4 F1 .75; sad P 2/3 R 2/3; neutral P 1 R 2/3 F1 .8;
+ *     weighted F1 = (4·.75 + 3·2/3 + 3·.8)/10 = .74.
+ *   A seed 2: the unparseable answer is right: weighted F1 = (3 + 2 + 3)/10 = .80.
+ *     A's toy-3 cell: mean .77, sd = sqrt((.03² + .03²)/1) = .042426 -> "77.00 ± 4.24".
+ *   B seed 1: weighted F1 .60, CI [.45, .75] -> "60.00 [45.00, 75.00]".
+ * toy-bin, gold = positive/negative alternating (12), headline accuracy.
+ *   A all right: 100.00 [100.00, 100.00]; B always "positive": 50.00; C wrong on 3 negatives: 75.00.
+ * Averages: A (77 + 100)/2 = 88.50, rank 1; B (60 + 50)/2 = 55.00, rank 2; C lacks toy-3: no rank.
+ * Significance against A (seed 1). toy-bin, accuracy: B differs from A on 6 examples, all A right.
+ *   Exact McNemar: p = 2·(1/2)^6 = .03125. The permutation test swaps each of the 6 with chance 1/2;
+ *   |delta| reaches .5 only when none or all are swapped: p -> 2/64 = .03125 too (up to Monte Carlo
+ *   error, ~.0017 at 10,000 swaps): marked.
+ *   toy-bin C: 3 discordant, all A right -> p = 2/8 = .25: not marked.
+ *   toy-3 B: A1 right on 1,2,3,5,6,8,9; B1 right on 1,2,5,7,8,10 -> b = 3 (3,6,9), c = 2 (7,10):
+ *     p = 2·(1 + 5 + 10)/32 = 1: not marked.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLeaderboard } from '../reports/aggregate.ts';
+import { leaderboard, renderLeaderboard } from '../reports/leaderboard.ts';
+import { ensurePredictions, loadResults, type ResultSet } from '../reports/load-results.ts';
+import { mcnemarOnCorrectness } from '../reports/significance.ts';
+import { writeScenario } from './support/result-fixture.ts';
+
+let root: string;
+let results: ResultSet;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'reports-lb-'));
+  writeScenario(root);
+  results = await loadResults([root], { predictions: true });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Table rows of a plain (no colour) cli-table3 table: cells between │ separators. */
+function terminalRows(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('│'))
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
+}
+
+describe('leaderboard model', () => {
+  it('averages seeds, ranks complete rows and leaves incomplete ones unranked', () => {
+    const m = buildLeaderboard(results);
+    expect(m.tasks.map((t) => t.id)).toEqual(['toy-3', 'toy-bin']);
+    expect(m.rows.map((r) => [r.adapter, r.rank])).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', undefined],
+    ]);
+    expect(m.rows[0]!.average).toBeCloseTo(0.885, 12);
+    expect(m.rows[1]!.average).toBeCloseTo(0.55, 12);
+    const a3 = m.entries.get('toy-3\u0000A')!;
+    expect(a3.headlineValue.mean).toBeCloseTo(0.77, 12);
+    expect(a3.headlineValue.sd).toBeCloseTo(Math.sqrt(0.0018), 12);
+    expect(a3.headlineValue.ci).toBeUndefined(); // several seeds: no single CI
+    // Confusion summed over seeds: neutral row = 2 + 3 right, 1 unparseable.
+    expect(a3.confusion.matrix[2]).toEqual([0, 0, 5, 1]);
+  });
+});
+
+describe('renderLeaderboard terminal', () => {
+  it('shows hand-worked cells, average and rank, and no colour codes when color is false', () => {
+    const out = renderLeaderboard(results, { format: 'terminal', color: false });
+    expect(out.includes('\u001b[')).toBe(false);
+    const rows = terminalRows(out.split('\n\n')[0]!);
+    expect(rows[0]).toEqual(['Rank', 'Adapter', 'toy-3 W-F1', 'toy-bin Acc', 'Average']);
+    expect(rows[1]).toEqual(['1', 'A', '77.00 ± 4.24', '100.00 [100.00, 100.00]', '88.50']);
+    expect(rows[2]).toEqual(['2', 'B', '60.00 [45.00, 75.00]', '50.00', '55.00']);
+    expect(rows[3]).toEqual(['–', 'C', '–', '75.00 [50.00, 100.00]', '–']);
+    expect(out).toContain('Values are percentages (2 decimals)');
+    // Provenance: both runs with their commits, seeds, fingerprints and template hashes, data read.
+    expect(out).toContain('Runs: run-1 (git 111111111111); run-2 (git 222222222222)');
+    expect(out).toContain('Seeds: 1, 2');
+    expect(out).toContain('A [fixture] fingerprint fp-A-0123456');
+    expect(out).toContain('templateHash tpl-A-fedcba;');
+    expect(out).toContain('toy (variant v1), 1 files');
+  });
+
+  it('wraps headers and CIs onto two lines when the table is wider than the terminal', () => {
+    const wide = renderLeaderboard(results, { format: 'terminal', color: false, details: false, width: 200 });
+    const narrow = renderLeaderboard(results, {
+      format: 'terminal',
+      color: false,
+      details: false,
+      width: 60,
+    });
+    expect(wide).toBe(renderLeaderboard(results, { format: 'terminal', color: false, details: false }));
+    const widthOf = (s: string) =>
+      Math.max(
+        ...s
+          .split('\n')
+          .filter((l) => l.startsWith('┌'))
+          .map((l) => l.length),
+      );
+    expect(widthOf(narrow)).toBeLessThan(widthOf(wide));
+    const rows = terminalRows(narrow);
+    // Header "toy-3 W-F1" becomes "toy-3" over "W-F1"; B's cell "60.00" over "[45.00, 75.00]".
+    expect(rows[0]).toEqual(['Rank', 'Adapter', 'toy-3', 'toy-bin', 'Average']);
+    expect(rows[1]).toEqual(['', '', 'W-F1', 'Acc', '']);
+    expect(rows).toContainEqual(['2', 'B', '60.00', '50.00', '55.00']);
+    expect(rows).toContainEqual(['', '', '[45.00, 75.00]', '', '']);
+  });
+
+  it('colours with ANSI codes when asked', () => {
+    const out = renderLeaderboard(results, { format: 'terminal', color: true });
+    expect(out).toContain('\u001b[1m100.00 [100.00, 100.00]\u001b[0m'); // best in bold
+  });
+
+  it('per-task detail and per-class tables carry every metric and parse rate', () => {
+    const out = renderLeaderboard(results, { format: 'terminal', color: false });
+    const blocks = out.split('\n\n');
+    const detail = blocks.find((b) => b.startsWith('toy-3 (toy-3): every metric'))!;
+    const rows = terminalRows(detail);
+    expect(rows[0]).toEqual(['Adapter', 'Acc', 'Macro-F1', 'W-F1', 'UA', 'Parse rate', 'n']);
+    // A: acc (.7, .8) -> 75.00 ± 7.07; macro ((.738889, .805556)) -> 77.22 ± 4.71; parse (0.9, 1) -> 95.00 ± 7.07
+    expect(rows[1]).toEqual([
+      'A',
+      '75.00 ± 7.07',
+      '77.22 ± 4.71',
+      '77.00 ± 4.24',
+      '75.00 ± 7.86',
+      '95.00 ± 7.07',
+      '10',
+    ]);
+    // B: macro 38/63 = 60.32; UA (.5 + 2/3 + 2/3)/3 = 61.11
+    expect(rows[2]).toEqual(['B', '60.00', '60.32', '60.00 [45.00, 75.00]', '61.11', '100.00', '10']);
+    expect(detail).toContain('Runs: run-1');
+    const perClass = terminalRows(blocks.find((b) => b.startsWith('toy-bin: per-class'))!);
+    // C on toy-bin: positive P 6/9 R 1 F1 .8; negative P 1 R .5 F1 2/3.
+    expect(perClass).toContainEqual(['C', 'positive', '66.67', '100.00', '80.00', '6']);
+    expect(perClass).toContainEqual(['C', 'negative', '100.00', '50.00', '66.67', '6']);
+  });
+
+  it('marks significance against the reference row', () => {
+    const out = renderLeaderboard(results, { format: 'terminal', color: false, reference: 'A' });
+    const rows = terminalRows(out.split('\n\n')[0]!);
+    expect(rows[2]).toEqual(['2', 'B', '60.00 [45.00, 75.00]', '50.00†', '55.00']);
+    expect(rows[3]![3]).toBe('75.00 [50.00, 100.00]');
+    expect(out).toContain(
+      "† differs from A at p < 0.05 (paired permutation test on the task's headline metric",
+    );
+    expect(() => renderLeaderboard(results, { format: 'terminal', reference: 'AA' })).toThrow(
+      /unknown reference adapter 'AA' \(did you mean 'A'\?\)/,
+    );
+  });
+});
+
+describe('renderLeaderboard machine formats', () => {
+  it('json round-trips to the hand-worked fractions', () => {
+    const j = JSON.parse(renderLeaderboard(results, { format: 'json', reference: 'A' }));
+    expect(j.units).toBe('fraction');
+    const a = j.leaderboard[0];
+    expect(a.adapter).toBe('A');
+    expect(a.rank).toBe(1);
+    expect(a.average).toBeCloseTo(0.885, 12);
+    expect(a.tasks['toy-3'].values).toEqual([0.74, 0.8]);
+    expect(a.tasks['toy-3'].sd).toBeCloseTo(0.0424264, 6);
+    const b = j.leaderboard[1];
+    expect(Math.abs(b.tasks['toy-bin'].p_vs_reference - 0.03125)).toBeLessThan(0.006);
+    const c3 = j.leaderboard[2].tasks['toy-bin'].p_vs_reference;
+    expect(Math.abs(c3 - 0.25)).toBeLessThan(0.02);
+    // The exact test gives the hand-worked value exactly.
+    const exact = JSON.parse(
+      renderLeaderboard(results, { format: 'json', reference: 'A', pairedTest: mcnemarOnCorrectness }),
+    );
+    expect(exact.leaderboard[1].tasks['toy-bin'].p_vs_reference).toBeCloseTo(0.03125, 12);
+    expect(exact.leaderboard[2].tasks['toy-bin'].p_vs_reference).toBeCloseTo(0.25, 12);
+    expect(b.tasks['toy-3'].ci).toMatchObject({ low: 0.45, high: 0.75 });
+    const c = j.details.find(
+      (d: { task: string; adapter: string }) => d.task === 'toy-bin' && d.adapter === 'C',
+    );
+    expect(c.per_class.negative.recall).toBe(0.5);
+    expect(c.confusion.matrix).toEqual([
+      [6, 0, 0],
+      [3, 3, 0],
+    ]);
+    expect(j.provenance.runs.map((r: { runId: string }) => r.runId)).toEqual(['run-1', 'run-2']);
+  });
+
+  it('csv parses back to the same numbers (percent)', () => {
+    const rows = parseCsv(renderLeaderboard(results, { format: 'csv' }), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const find = (task: string, adapter: string, metric: string) =>
+      rows.find((r) => r.task === task && r.adapter === adapter && r.metric === metric)!;
+    const aw = find('toy-3', 'A', 'weighted_f1');
+    expect(Number(aw.mean_pct)).toBeCloseTo(77, 6);
+    expect(Number(aw.sd_pct)).toBeCloseTo(4.242641, 5);
+    expect(aw.seeds).toBe('1 2');
+    expect(aw.is_headline).toBe('true');
+    expect(aw.runs).toBe('run-1 run-2');
+    const bw = find('toy-3', 'B', 'weighted_f1');
+    expect([bw.ci_low_pct, bw.ci_high_pct].map(Number)).toEqual([45, 75]);
+    expect(bw.sd_pct).toBe('');
+    expect(Number(find('toy-bin', 'B', 'macro_f1').mean_pct)).toBeCloseTo(100 / 3, 5);
+    expect(Number(find('(average)', 'B', 'headline').mean_pct)).toBeCloseTo(55, 9);
+    expect(find('toy-bin', 'C', 'accuracy').rank).toBe('');
+  });
+
+  it('markdown shows bold best, italic second and escapes pipes', () => {
+    const out = renderLeaderboard(results, { format: 'md', details: false });
+    const line = out.split('\n').find((l) => l.startsWith('| 1 |'))!;
+    expect(line).toBe('| 1 | A | **77.00 ± 4.24** | **100.00 \\[100.00, 100.00\\]** | **88.50** |');
+    const lineB = out.split('\n').find((l) => l.startsWith('| 2 |'))!;
+    expect(lineB).toBe('| 2 | B | _60.00 \\[45.00, 75.00\\]_ | 50.00 | _55.00_ |');
+  });
+
+  it('the async entry point loads and renders', async () => {
+    const out = await leaderboard([root], { format: 'csv' });
+    expect(out.split('\n')[0]).toBe(
+      'task,protocol,adapter,metric,is_headline,seeds,mean_pct,sd_pct,ci_low_pct,ci_high_pct,n,parse_rate_pct,rank,runs',
+    );
+  });
+
+  it('unknown formats are an InputError', () => {
+    expect(() => renderLeaderboard(results, { format: 'xml' as 'md' })).toThrow(/unknown format 'xml'/);
+  });
+
+  it('provenance names a dirty tree and the shards a run was merged from', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reports-lb-merged-'));
+    const { run2 } = writeScenario(dir);
+    const file = join(run2, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    m.merged_from = ['run-2-shard-1', 'run-2-shard-2'];
+    m.git.dirty = true;
+    writeFileSync(file, JSON.stringify(m));
+    const out = renderLeaderboard(await loadResults([dir]), { format: 'md', details: false });
+    expect(out).toContain('run-2 (git 222222222222, dirty, merged from 2 shards)');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('significance without predictions says so instead of guessing', async () => {
+    const bare = await loadResults([root]);
+    const out = renderLeaderboard(bare, { format: 'terminal', color: false, reference: 'A', details: false });
+    expect(out).toContain(
+      'No significance test for: toy-3/B (predictions not loaded); toy-bin/B (predictions not loaded); toy-bin/C (predictions not loaded).',
+    );
+    expect(out).not.toContain('50.00†');
+    await ensurePredictions(bare);
+    expect(renderLeaderboard(bare, { format: 'terminal', color: false, reference: 'A' })).toContain('50.00†');
+  });
+});
