@@ -11,7 +11,10 @@ import { createRegistry } from '../harness/builtins.ts';
 
 const dataDir = process.env.EMOTION_EVAL_SHARED_DATA ?? resolve(import.meta.dirname, '../../shared/data');
 const registry = await createRegistry();
-const perDataset: Record<string, { ms: number; readMs: number; utterances: number; bytes: number; splits: string[] }> = {};
+const perDataset: Record<
+  string,
+  { ms: number; readMs: number; utterances: number; bytes: number; splits: string[] }
+> = {};
 let total = 0;
 let totalRead = 0;
 
@@ -19,8 +22,10 @@ for (const loader of registry.loaders.values()) {
   const dir = join(dataDir, loader.id);
   if (!existsSync(dir)) continue;
   const detected = await loader.detect(dir);
-  const files = detected.variant ? loader.expectedFiles[detected.variant] ?? {} : {};
-  const splits = loader.splits.filter((s) => (files[s] ?? []).length > 0 && files[s]!.every((f) => detected.present.includes(f)));
+  const files = detected.variant ? (loader.expectedFiles[detected.variant] ?? {}) : {};
+  const splits = loader.splits.filter(
+    (s) => (files[s] ?? []).length > 0 && files[s]!.every((f) => detected.present.includes(f)),
+  );
   if (splits.length === 0) continue;
   // Warm-up once (module JIT), then time three repetitions, interleaving parse and raw read.
   for (const s of splits) await loader.load(dir, s);

@@ -19,7 +19,10 @@ const files = readdirSync(benchDir)
 const failures: string[] = [];
 for (const f of files) {
   process.stderr.write(`\n== ${f}\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, f)], { stdio: 'inherit', cwd: resolve(benchDir, '..') });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, f)], {
+    stdio: 'inherit',
+    cwd: resolve(benchDir, '..'),
+  });
   if (r.status !== 0) failures.push(f);
 }
 
@@ -31,9 +34,18 @@ const lines = [
   'absolute times are given for context only). Regenerate with `npm run bench`.',
   '',
 ];
-for (const f of readdirSync(resultsDir).filter((x) => x.endsWith('.json')).sort()) {
+for (const f of readdirSync(resultsDir)
+  .filter((x) => x.endsWith('.json'))
+  .sort()) {
   const data = JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as Record<string, unknown>;
-  lines.push(`## ${f.replace(/\.json$/, '')}`, '', '```json', JSON.stringify(headline(data), null, 2), '```', '');
+  lines.push(
+    `## ${f.replace(/\.json$/, '')}`,
+    '',
+    '```json',
+    JSON.stringify(headline(data), null, 2),
+    '```',
+    '',
+  );
 }
 writeFileSync(join(resultsDir, 'SUMMARY.md'), `${lines.join('\n')}\n`);
 process.stderr.write(`\nwrote ${join(resultsDir, 'SUMMARY.md')}\n`);
@@ -49,7 +61,8 @@ function headline(data: Record<string, unknown>): Record<string, unknown> {
     if (v === null || typeof v !== 'object') out[k] = v;
     else if (!Array.isArray(v)) {
       const inner: Record<string, unknown> = {};
-      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (v2 === null || typeof v2 !== 'object') inner[k2] = v2;
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>))
+        if (v2 === null || typeof v2 !== 'object') inner[k2] = v2;
       if (Object.keys(inner).length > 0) out[k] = inner;
     }
   }

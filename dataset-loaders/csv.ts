@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { DataError } from '../harness/errors.ts';
+import { assertNoReplacement } from './utf8.ts';
 
 export interface CsvRow {
   /** Values by header name. */
@@ -57,18 +58,28 @@ export async function* readCsv(file: string, options: CsvOptions): AsyncGenerato
         }
         continue;
       }
+      const line = record.info.lines - countNewlines(cells);
+      assertNoReplacement(cells, name, line);
       const values: Record<string, string> = {};
       for (let i = 0; i < header.length; i++) values[header[i]!] = cells[i] ?? '';
-      yield { values, line: record.info.lines - countNewlines(cells) };
+      yield { values, line };
     }
   } catch (err) {
     if (err instanceof DataError) throw err;
     const e = err as { message?: string; lines?: number; code?: string };
     const line = typeof e.lines === 'number' ? e.lines : undefined;
-    const what = (e.message ?? String(err)).replace(/^Invalid (Record Length|Opening Quote|Closing Quote): /, '');
+    const what = (e.message ?? String(err)).replace(
+      /^Invalid (Record Length|Opening Quote|Closing Quote): /,
+      '',
+    );
     throw new DataError(name, line, `malformed CSV (${e.code ?? 'parse error'}): ${what}`);
   }
-  if (!header) throw new DataError(name, 1, `expected a header row with ${options.required.join(', ')}; the file is empty`);
+  if (!header)
+    throw new DataError(
+      name,
+      1,
+      `expected a header row with ${options.required.join(', ')}; the file is empty`,
+    );
 }
 
 /** Records spanning several lines report the last line; step back to the first. */

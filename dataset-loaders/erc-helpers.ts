@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../harness/errors.ts';
 import type { LabelMapping } from '../harness/types.ts';
+import { decodeUtf8 } from './utf8.ts';
 
 /** Absolute path of `dataset-loaders/samples/<id>` (resolved from this module, not the cwd). */
 export function sampleDirOf(id: string): string {
@@ -30,8 +31,9 @@ export function caseInsensitiveMapper(labels: readonly string[]): (raw: string |
 /** Reads a UTF-8 text file; a missing file is a DataError naming it. */
 export async function readText(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return decodeUtf8(await readFile(file), file);
   } catch (err) {
+    if (err instanceof DataError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       throw new DataError(file, undefined, 'file not found');
     throw err;

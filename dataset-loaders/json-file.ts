@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../harness/errors.ts';
 import { stripBom } from './text-repair.ts';
+import { decodeUtf8 } from './utf8.ts';
 
 /**
  * Reads a JSON file; every problem is one DataError naming the file and the line. JSON.parse's own
@@ -10,8 +11,9 @@ import { stripBom } from './text-repair.ts';
 export async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = decodeUtf8(await readFile(file), file);
   } catch (err) {
+    if (err instanceof DataError) throw err;
     const code = (err as { code?: string }).code;
     throw new DataError(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`);
   }

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { DataError } from '../harness/errors.ts';
 import { stripBom } from './text-repair.ts';
+import { decodeUtf8 } from './utf8.ts';
 
 /** Reads a UTF-8 text file (BOM stripped); a missing file is a DataError naming it. */
 export async function readTextFile(file: string): Promise<string> {
   try {
-    return stripBom(await readFile(file, 'utf8'));
+    return stripBom(decodeUtf8(await readFile(file), file));
   } catch (err) {
+    if (err instanceof DataError) throw err;
     const code = (err as { code?: string }).code;
     throw new DataError(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`);
   }

@@ -7,7 +7,10 @@ import { HarnessRegistry } from './registry.ts';
 import { builtinSuites } from './suites.ts';
 
 /** A registry holding every built-in part, then the plugins named by the config. */
-export async function createRegistry(plugins: readonly string[] = [], baseDir = process.cwd()): Promise<HarnessRegistry> {
+export async function createRegistry(
+  plugins: readonly string[] = [],
+  baseDir = process.cwd(),
+): Promise<HarnessRegistry> {
   const registry = new HarnessRegistry();
   for (const loader of builtinLoaders) registry.addLoader(loader);
   for (const factory of builtinAdapters) registry.addAdapter(factory);

@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { createRegistry } from './builtins.ts';
 import { type LoadedConfig, loadConfigFile, type RunConfigFile, validateConfig } from './config.ts';
+import { describeDatasets, renderDatasets } from './datasets-report.ts';
 import { EXIT, InputError, RuntimeFailure } from './errors.ts';
 import { consoleLogger } from './progress.ts';
-import { describeDatasets, renderDatasets } from './datasets-report.ts';
 import { runEvaluation } from './runner.ts';
 import { writeTextAtomic } from './store.ts';
 
@@ -22,7 +22,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    ) {
       return EXIT.ok;
     }
     // commander already printed its one-line message.
@@ -60,7 +64,8 @@ function intList(value: string): number[] {
 function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InputError(`${name}: expected a non-negative integer, got '${value}'`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InputError(`${name}: expected a non-negative integer, got '${value}'`);
     return n;
   };
 }
@@ -94,8 +99,13 @@ function buildProgram(): Command {
 
   program
     .command('datasets')
-    .description('which datasets are present, which files are missing, and examples and labels per protocol and split')
-    .option('--data-dir <dir>', 'folder with one sub-folder per dataset id (default: $EMOTION_EVAL_DATA, else the bundled samples)')
+    .description(
+      'which datasets are present, which files are missing, and examples and labels per protocol and split',
+    )
+    .option(
+      '--data-dir <dir>',
+      'folder with one sub-folder per dataset id (default: $EMOTION_EVAL_DATA, else the bundled samples)',
+    )
     .option('--config <file>', 'run config (for plugins)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { dataDir?: string; config?: string; json?: boolean }) => {
@@ -120,12 +130,18 @@ function buildProgram(): Command {
         origin: registry.adapters.origin(f.type),
       }));
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else for (const r of rows) process.stdout.write(`${r.type.padEnd(18)} ${r.description}${r.origin === 'built-in' ? '' : ` [${r.origin}]`}\n`);
+      else
+        for (const r of rows)
+          process.stdout.write(
+            `${r.type.padEnd(18)} ${r.description}${r.origin === 'built-in' ? '' : ` [${r.origin}]`}\n`,
+          );
     });
 
   program
     .command('run')
-    .description('run adapters on tasks and write results/runs/<run-id>/ (re-running the same command resumes)')
+    .description(
+      'run adapters on tasks and write results/runs/<run-id>/ (re-running the same command resumes)',
+    )
     .option('--config <file>', 'run config (YAML or JSON)')
     .option('--suite <name>', 'default | erc | peng2023 | a plugin suite')
     .option('--datasets <ids>', 'dataset ids, protocol ids or protocol.split task ids, comma-separated', list)
@@ -133,12 +149,22 @@ function buildProgram(): Command {
     .option('--data-dir <dir>', 'folder with one sub-folder per dataset id, as the official releases unpack')
     .option('--out <dir>', 'results folder (default results/runs)')
     .option('--seeds <list>', 'seeds, comma-separated (each cell runs once per seed)', intList)
-    .option('--limit <n>', 'evaluate only the first n examples of each task (smoke runs)', positiveInt('--limit'))
+    .option(
+      '--limit <n>',
+      'evaluate only the first n examples of each task (smoke runs)',
+      positiveInt('--limit'),
+    )
     .option('--shard <i/n>', 'run only shard i of n (examples split by id hash)', shardSpec)
     .option('--split <split>', 'split to evaluate (default test)')
     .option('--name <name>', 'run name (folder under --out); the same name resumes')
-    .addOption(new Option('--device <device>', 'in-process inference device').choices(['auto', 'cuda', 'cpu']))
-    .option('--resamples <n>', 'bootstrap resamples for confidence intervals (0: none)', positiveInt('--resamples'))
+    .addOption(
+      new Option('--device <device>', 'in-process inference device').choices(['auto', 'cuda', 'cpu']),
+    )
+    .option(
+      '--resamples <n>',
+      'bootstrap resamples for confidence intervals (0: none)',
+      positiveInt('--resamples'),
+    )
     .option('--force-new', 'start a new run when one with this name exists with another config')
     .option('--retry-errors', 'redo examples that an earlier attempt recorded as errors')
     .option('--no-figures', 'do not write figures next to the leaderboard')
@@ -161,7 +187,9 @@ function buildProgram(): Command {
         progress: !opts.quiet,
       });
       if (result.interrupted) {
-        process.stderr.write(`interrupted; results so far are in ${result.runDir}; run the same command to resume\n`);
+        process.stderr.write(
+          `interrupted; results so far are in ${result.runDir}; run the same command to resume\n`,
+        );
         setExit(130);
         return;
       }
@@ -175,39 +203,70 @@ function buildProgram(): Command {
     .command('score')
     .description('metrics and confidence intervals from stored predictions (no inference)')
     .requiredOption('--predictions <file>', 'JSONL with at least {"id","gold","pred"} per line')
-    .option('--protocol <id>', 'protocol whose labels and metrics apply (default: labels seen in gold, all metrics)')
-    .option('--resamples <n>', 'bootstrap resamples (default 1000; 0: no intervals)', positiveInt('--resamples'))
+    .option(
+      '--protocol <id>',
+      'protocol whose labels and metrics apply (default: labels seen in gold, all metrics)',
+    )
+    .option(
+      '--resamples <n>',
+      'bootstrap resamples (default 1000; 0: no intervals)',
+      positiveInt('--resamples'),
+    )
     .option('--seed <n>', 'bootstrap seed', positiveInt('--seed'))
     .option('--unit <unit>', 'bootstrap unit: dialogue (when records carry dialogueId) or utterance')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { predictions: string; protocol?: string; resamples?: number; seed?: number; unit?: string; json?: boolean }) => {
-      const { scorePredictionsFile, renderScore } = await import('./score-command.ts');
-      const registry = await createRegistry();
-      const result = await scorePredictionsFile(opts.predictions, {
-        protocol: opts.protocol ? registry.protocols.get(opts.protocol) : undefined,
-        resamples: opts.resamples,
-        seed: opts.seed,
-        unit: opts.unit === 'utterance' ? 'utterance' : opts.unit === undefined || opts.unit === 'dialogue' ? 'dialogue' : badUnit(opts.unit),
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderScore(result));
-    });
+    .action(
+      async (opts: {
+        predictions: string;
+        protocol?: string;
+        resamples?: number;
+        seed?: number;
+        unit?: string;
+        json?: boolean;
+      }) => {
+        const { scorePredictionsFile, renderScore } = await import('./score-command.ts');
+        const registry = await createRegistry();
+        const result = await scorePredictionsFile(opts.predictions, {
+          protocol: opts.protocol ? registry.protocols.get(opts.protocol) : undefined,
+          resamples: opts.resamples,
+          seed: opts.seed,
+          unit:
+            opts.unit === 'utterance'
+              ? 'utterance'
+              : opts.unit === undefined || opts.unit === 'dialogue'
+                ? 'dialogue'
+                : badUnit(opts.unit),
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderScore(result));
+      },
+    );
 
   program
     .command('leaderboard')
     .description('leaderboard and per-task tables from result folders (no inference)')
     .option('--results <dirs...>', 'run folders, or folders holding run folders', ['results/runs'])
     .addOption(
-      new Option('--format <format>', 'output format').choices(['terminal', 'md', 'latex', 'csv', 'json', 'html']).default('terminal'),
+      new Option('--format <format>', 'output format')
+        .choices(['terminal', 'md', 'latex', 'csv', 'json', 'html'])
+        .default('terminal'),
     )
     .addOption(new Option('--layout <layout>', 'paper layout').choices(['peng2023', 'dialoguellm']))
     .option('--reference <adapter>', 'row that significance markers compare against')
     .option('--out <file>', 'write to a file instead of standard output')
-    .action(async (opts: { results: string[]; format: string; layout?: string; reference?: string; out?: string }) => {
-      const { leaderboardCommand } = await import('./report-commands.ts');
-      const text = await leaderboardCommand(opts);
-      if (opts.out) writeTextAtomic(resolve(opts.out), text);
-      else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    });
+    .action(
+      async (opts: {
+        results: string[];
+        format: string;
+        layout?: string;
+        reference?: string;
+        out?: string;
+      }) => {
+        const { leaderboardCommand } = await import('./report-commands.ts');
+        const text = await leaderboardCommand({ ...opts, color: opts.out ? false : undefined });
+        if (opts.out) writeTextAtomic(resolve(opts.out), text);
+        else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      },
+    );
 
   program
     .command('figures')
@@ -242,7 +301,12 @@ function buildProgram(): Command {
     .requiredOption('--baseline <dir>', 'baseline run folder')
     .requiredOption('--candidate <dir>', 'candidate run folder')
     .option('--alpha <p>', 'significance level after Holm correction', parseFloat, 0.05)
-    .option('--max-drop <x>', 'largest tolerated drop of the headline metric (fraction, e.g. 0.01)', parseFloat, 0)
+    .option(
+      '--max-drop <x>',
+      'largest tolerated drop of the headline metric (fraction, e.g. 0.01)',
+      parseFloat,
+      0,
+    )
     .option('--seed <n>', 'seed of the resampling tests', positiveInt('--seed'))
     .option('--junit <file>', 'write JUnit XML (one test case per task)')
     .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
@@ -308,12 +372,18 @@ function mergeRunOptions(config: RunConfigFile, o: RunCliOptions, file?: string)
 }
 
 /** After a run: the terminal leaderboard, leaderboard.md (and default figures) in the run folder. */
-async function reportRun(runDir: string, o: { figures: boolean; log: ReturnType<typeof consoleLogger> }): Promise<void> {
+async function reportRun(
+  runDir: string,
+  o: { figures: boolean; log: ReturnType<typeof consoleLogger> },
+): Promise<void> {
   const { leaderboardCommand, figuresCommand } = await import('./report-commands.ts');
   // The terminal gets the leaderboard alone; every per-task table is in leaderboard.md.
   const terminal = await leaderboardCommand({ results: [runDir], format: 'terminal', details: false });
   process.stdout.write(terminal.endsWith('\n') ? terminal : `${terminal}\n`);
-  writeTextAtomic(join(runDir, 'leaderboard.md'), await leaderboardCommand({ results: [runDir], format: 'md' }));
+  writeTextAtomic(
+    join(runDir, 'leaderboard.md'),
+    await leaderboardCommand({ results: [runDir], format: 'md' }),
+  );
   if (o.figures) {
     try {
       await figuresCommand({ results: [runDir], out: join(runDir, 'figures'), format: 'png' });
@@ -330,4 +400,3 @@ function packageVersion(): string {
     return '0.0.0';
   }
 }
-

@@ -59,7 +59,8 @@ export function formatIssues(error: z.ZodError, file?: string): ConfigError {
     '',
   );
   let message = issue.message;
-  if (issue.code === 'unrecognized_keys') message = `unknown key ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown key ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
   return new ConfigError(`${path ? `${path}: ` : ''}${message}${more}`, file);
 }
@@ -112,7 +113,8 @@ export function parseAdapterConfig<C>(
       const inner = formatIssues(err);
       throw new ConfigError(`adapters[${index}] (${adapter.id}).${inner.message}`, file);
     }
-    if (err instanceof ConfigError) throw new ConfigError(`adapters[${index}] (${adapter.id}): ${err.message}`, file);
+    if (err instanceof ConfigError)
+      throw new ConfigError(`adapters[${index}] (${adapter.id}): ${err.message}`, file);
     throw err;
   }
 }

@@ -30,7 +30,10 @@ export interface DatasetReport {
  * What `emotion-eval datasets` shows: for every registered dataset, which files are present or
  * missing (named exactly), and per protocol and split the number of examples and each label's count.
  */
-export async function describeDatasets(registry: HarnessRegistry, dataDir?: string): Promise<DatasetReport[]> {
+export async function describeDatasets(
+  registry: HarnessRegistry,
+  dataDir?: string,
+): Promise<DatasetReport[]> {
   const builder = new TaskBuilder();
   const out: DatasetReport[] = [];
   for (const loader of registry.loaders.values()) {
@@ -82,7 +85,11 @@ export async function describeDatasets(registry: HarnessRegistry, dataDir?: stri
 export function renderDatasets(reports: readonly DatasetReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
-    const status = r.found ? `found (${r.variant ?? 'release'})` : r.present.length > 0 ? 'incomplete' : 'not found';
+    const status = r.found
+      ? `found (${r.variant ?? 'release'})`
+      : r.present.length > 0
+        ? 'incomplete'
+        : 'not found';
     lines.push(`${r.id} — ${r.title}: ${status} [${r.source}: ${r.dir}]`);
     if (r.missing.length > 0 && r.present.length > 0) lines.push(`  missing: ${r.missing.join(', ')}`);
     for (const [pid, p] of Object.entries(r.protocols)) {
@@ -95,7 +102,8 @@ export function renderDatasets(reports: readonly DatasetReport[]): string {
           .join(', ');
         lines.push(`  ${pid} ${split}: ${s.n} (${labels})${dropped ? `; dropped: ${dropped}` : ''}`);
       }
-      if (p.unavailable.length > 0) lines.push(`  ${pid}: ${p.unavailable.join(', ')} unavailable (files missing)`);
+      if (p.unavailable.length > 0)
+        lines.push(`  ${pid}: ${p.unavailable.join(', ')} unavailable (files missing)`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -48,32 +48,40 @@ export class RuntimeFailure extends Error {
   }
 }
 
-/** Levenshtein-based "did you mean" for unknown ids. */
+/**
+ * "Did you mean": the candidate nearest in optimal-string-alignment distance (a swap of two adjacent
+ * letters counts once, so "mled" finds "meld"); ties go to a candidate with the same letters.
+ */
 export function suggest(name: string, candidates: readonly string[]): string | undefined {
+  const n = name.toLowerCase();
+  const letters = [...n].sort().join('');
   let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
+  let bestScore = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
+    const lc = c.toLowerCase();
+    const score = editDistance(n, lc) - ([...lc].sort().join('') === letters ? 0.5 : 0);
+    if (score < bestScore) {
+      bestScore = score;
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** "unknown dataset 'mled' (did you mean 'meld'?); known: a, b, c" */

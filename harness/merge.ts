@@ -26,14 +26,23 @@ export async function mergeShards(
   o: { resamples?: number } = {},
 ): Promise<{ runDir: string; summary: Summary }> {
   if (dirs.length === 0) throw new InputError('merge needs at least one shard folder');
-  const shards = dirs.map((dir) => ({ dir, paths: new RunPaths(dir), manifest: readJson<Manifest>(join(dir, 'manifest.json')) }));
+  const shards = dirs.map((dir) => ({
+    dir,
+    paths: new RunPaths(dir),
+    manifest: readJson<Manifest>(join(dir, 'manifest.json')),
+  }));
   const first = shards[0]!.manifest;
   for (const s of shards) {
-    if (!s.manifest.shard) throw new InputError('not a shard (run without --shard)', join(s.dir, 'manifest.json'));
+    if (!s.manifest.shard)
+      throw new InputError('not a shard (run without --shard)', join(s.dir, 'manifest.json'));
     if (s.manifest.plan_hash !== first.plan_hash) {
-      throw new InputError(`shard was run with another config than ${shards[0]!.dir}`, join(s.dir, 'manifest.json'));
+      throw new InputError(
+        `shard was run with another config than ${shards[0]!.dir}`,
+        join(s.dir, 'manifest.json'),
+      );
     }
-    if (!s.manifest.finished) throw new InputError('shard is not finished; resume it first', join(s.dir, 'manifest.json'));
+    if (!s.manifest.finished)
+      throw new InputError('shard is not finished; resume it first', join(s.dir, 'manifest.json'));
   }
   const indices = shards.map((s) => s.manifest.shard!.index).sort((a, b) => a - b);
   const count = first.shard!.count;
@@ -68,7 +77,10 @@ export async function mergeShards(
         );
       }
       records.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-      writeTextAtomic(paths.predictions(cell.task, cell.adapter, cell.seed), records.map(recordLine).join(''));
+      writeTextAtomic(
+        paths.predictions(cell.task, cell.adapter, cell.seed),
+        records.map(recordLine).join(''),
+      );
       const base = readJson<MetricsFile>(s0Metrics(shards[0]!.paths, cell));
       const protocol = {
         labels: base.labels,

@@ -53,15 +53,23 @@ export function planRun(
       const wanted = config.datasets;
       for (const d of wanted) {
         if (!registry.loaders.has(d) && !registry.protocols.has(parseTaskId(d).protocol)) {
-          throw new InputError(unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]));
+          throw new InputError(
+            unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]),
+          );
         }
       }
       taskIds = taskIds.filter((t) => {
-        const p = registry.protocols.has(parseTaskId(t).protocol) ? registry.protocols.get(parseTaskId(t).protocol) : undefined;
-        return wanted.includes(t) || wanted.includes(parseTaskId(t).protocol) || (p && wanted.includes(p.dataset));
+        const p = registry.protocols.has(parseTaskId(t).protocol)
+          ? registry.protocols.get(parseTaskId(t).protocol)
+          : undefined;
+        return (
+          wanted.includes(t) || wanted.includes(parseTaskId(t).protocol) || (p && wanted.includes(p.dataset))
+        );
       });
       if (taskIds.length === 0) {
-        throw new InputError(`suite '${suite.id}' has no task of ${wanted.join(', ')}; its tasks: ${suite.tasks.join(', ')}`);
+        throw new InputError(
+          `suite '${suite.id}' has no task of ${wanted.join(', ')}; its tasks: ${suite.tasks.join(', ')}`,
+        );
       }
     }
   } else {
@@ -72,7 +80,9 @@ export function planRun(
         return first.id;
       }
       if (registry.protocols.has(parseTaskId(d).protocol)) return d;
-      throw new InputError(unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]));
+      throw new InputError(
+        unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]),
+      );
     });
   }
 
@@ -93,7 +103,9 @@ export function planRun(
       tasks.push({ loader, protocol, split: taskSplit, dir: join(absData, loader.id), sample: false });
     } else {
       if (!loader.sampleDir) {
-        throw new InputError(`dataset '${loader.id}' has no bundled sample; give --data-dir DIR with DIR/${loader.id}/`);
+        throw new InputError(
+          `dataset '${loader.id}' has no bundled sample; give --data-dir DIR with DIR/${loader.id}/`,
+        );
       }
       tasks.push({ loader, protocol, split: taskSplit, dir: loader.sampleDir, sample: true });
     }
@@ -102,12 +114,16 @@ export function planRun(
   let adapterConfigs = config.adapters ?? suite?.adapters ?? registry.suites.get('default').adapters;
   if (adapterIds) {
     const known = adapterConfigs.map((a) => a.id);
-    for (const id of adapterIds) if (!known.includes(id)) throw new InputError(unknownName('adapter', id, known));
+    for (const id of adapterIds)
+      if (!known.includes(id)) throw new InputError(unknownName('adapter', id, known));
     adapterConfigs = adapterConfigs.filter((a) => adapterIds.includes(a.id));
   }
   const adapters = adapterConfigs.map((a, i) => {
     if (!registry.adapters.has(a.type)) {
-      throw new ConfigError(`adapters[${i}].type: ${unknownName('adapter type', a.type, registry.adapters.ids())}`, file);
+      throw new ConfigError(
+        `adapters[${i}].type: ${unknownName('adapter type', a.type, registry.adapters.ids())}`,
+        file,
+      );
     }
     const factory = registry.adapters.get(a.type);
     return { config: a, parsed: parseAdapterConfig((raw) => factory.parseConfig(raw), a, i, file) };

@@ -20,16 +20,24 @@ export function definePlugin(register: PluginRegister): PluginRegister {
  * Loads plugins named by a local path (`./my-loader.ts`, relative to `baseDir`) or an installed
  * package name (resolved from the working directory, where the user's node_modules is).
  */
-export async function loadPlugins(registry: HarnessRegistry, specs: readonly string[], baseDir: string): Promise<void> {
+export async function loadPlugins(
+  registry: HarnessRegistry,
+  specs: readonly string[],
+  baseDir: string,
+): Promise<void> {
   for (const spec of specs) {
     const url = resolvePlugin(spec, baseDir);
     let mod: Record<string, unknown>;
     try {
       mod = (await import(url)) as Record<string, unknown>;
     } catch (err) {
-      throw new InputError(`plugin '${spec}' could not be loaded: ${String((err as Error).message).split('\n')[0]}`);
+      throw new InputError(
+        `plugin '${spec}' could not be loaded: ${String((err as Error).message).split('\n')[0]}`,
+      );
     }
-    const register = (typeof mod.register === 'function' ? mod.register : mod.default) as PluginRegister | undefined;
+    const register = (typeof mod.register === 'function' ? mod.register : mod.default) as
+      | PluginRegister
+      | undefined;
     if (typeof register !== 'function') {
       throw new InputError(`plugin '${spec}' exports neither register(registry) nor a default function`);
     }

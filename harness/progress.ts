@@ -20,7 +20,8 @@ export class Progress {
   advance(n: number): void {
     this.#done += n;
     const now = performance.now();
-    if (now - this.#lastPrint < (this.interactive ? 100 : 5000) && this.#done + this.already < this.total) return;
+    if (now - this.#lastPrint < (this.interactive ? 100 : 5000) && this.#done + this.already < this.total)
+      return;
     this.#lastPrint = now;
     const line = this.#line(now);
     if (this.interactive) this.stream.write(`\r\x1b[2K${line}`);

@@ -1,5 +1,12 @@
 import { InputError, unknownName } from './errors.ts';
-import type { AdapterFactory, DatasetLoader, MetricDefinition, PromptTemplate, Protocol, Suite } from './types.ts';
+import type {
+  AdapterFactory,
+  DatasetLoader,
+  MetricDefinition,
+  PromptTemplate,
+  Protocol,
+  Suite,
+} from './types.ts';
 
 /** A named collection with helpful errors for unknown names. */
 export class Registry<T> {
@@ -46,6 +53,7 @@ export class Registry<T> {
 export class HarnessRegistry {
   readonly loaders = new Registry<DatasetLoader>('dataset');
   readonly protocols = new Registry<Protocol>('protocol');
+  // biome-ignore lint/suspicious/noExplicitAny: factories have heterogeneous config types.
   readonly adapters = new Registry<AdapterFactory<any>>('adapter type');
   readonly metrics = new Registry<MetricDefinition>('metric');
   readonly prompts = new Registry<PromptTemplate>('prompt template');
@@ -57,6 +65,7 @@ export class HarnessRegistry {
     for (const p of loader.protocols) this.protocols.register(p.id, p, origin);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: factories have heterogeneous config types.
   addAdapter(factory: AdapterFactory<any>, origin?: string): void {
     this.adapters.register(factory.type, factory, origin);
   }

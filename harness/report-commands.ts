@@ -11,6 +11,8 @@ export async function leaderboardCommand(o: {
   reference?: string;
   /** Per-task detail tables (default true). */
   details?: boolean;
+  /** ANSI colours (terminal format); off when writing to a file. */
+  color?: boolean;
 }): Promise<string> {
   const { loadResults } = await import('../reports/load-results.ts');
   const { renderLeaderboard, LEADERBOARD_FORMATS } = await import('../reports/leaderboard.ts');
@@ -27,11 +29,16 @@ export async function leaderboardCommand(o: {
     reference: o.reference,
     layout: o.layout as 'peng2023' | 'dialoguellm' | undefined,
     details: o.details,
+    color: o.color,
   });
 }
 
 /** `emotion-eval figures`: chart.js figures from result folders; returns the files written. */
-export async function figuresCommand(o: { results: string[]; out: string; format: 'png' | 'svg' | 'pdf' }): Promise<string[]> {
+export async function figuresCommand(o: {
+  results: string[];
+  out: string;
+  format: 'png' | 'svg' | 'pdf';
+}): Promise<string[]> {
   const { loadResults } = await import('../reports/load-results.ts');
   const { renderFigures } = await import('../reports/figures.ts');
   const results = await loadResults(o.results.map((d) => resolve(d)));
@@ -41,7 +48,9 @@ export async function figuresCommand(o: { results: string[]; out: string; format
 /** `emotion-eval compare`: the paired comparison and CI gate; returns the exit code (1 = regression). */
 export async function compareCommand(o: CompareCliOptions): Promise<number> {
   const { compareRuns } = await import('./compare.ts');
-  const { renderJunit, renderCompareMarkdown, renderCompareTerminal } = await import('../reports/regression-report.ts');
+  const { renderJunit, renderCompareMarkdown, renderCompareTerminal } = await import(
+    '../reports/regression-report.ts'
+  );
   const result = await compareRuns(resolve(o.baseline), resolve(o.candidate), {
     alpha: o.alpha,
     maxDrop: o.maxDrop,

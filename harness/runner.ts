@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus, hostname, platform, arch } from 'node:os';
+import { arch, cpus, hostname, platform } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { RunConfigFile } from './config.ts';
 import { InputError, RuntimeFailure } from './errors.ts';
 import { hashValue, sha256 } from './hash.ts';
 import { releaseSessions } from './inference/onnx.ts';
+import { computeMetrics } from './metrics.ts';
 import { type Plan, type PlannedTask, planRun } from './plan.ts';
 import { Progress } from './progress.ts';
 import type { HarnessRegistry } from './registry.ts';
-import { computeMetrics } from './metrics.ts';
 import { scoreRecords } from './stats.ts';
 import {
   appendLines,
@@ -140,7 +140,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   lock.acquire();
   const controller = new AbortController();
   const onSignal = () => {
-    if (!controller.signal.aborted) log.warn('interrupted: finishing the batches in flight; run the same command to resume');
+    if (!controller.signal.aborted)
+      log.warn('interrupted: finishing the batches in flight; run the same command to resume');
     controller.abort();
   };
   process.once('SIGINT', onSignal);
@@ -166,7 +167,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       shard: options.shard ?? null,
     };
     for (const [planned, task] of tasks) {
-      const ds = (manifest.datasets[planned.loader.id] ??= { dir: planned.dir, variant: task.variant, files: [] });
+      manifest.datasets[planned.loader.id] ??= { dir: planned.dir, variant: task.variant, files: [] };
+      const ds = manifest.datasets[planned.loader.id]!;
       for (const f of task.files) if (!ds.files.some((g) => g.path === f.path)) ds.files.push(f);
       manifest.tasks[task.id] = {
         protocol: task.protocol.id,
@@ -177,7 +179,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         ids_sha256: whole.get(task.id)!.ids,
       };
     }
-    for (const a of adapters) manifest.adapters[a.id] = { type: a.type, fingerprint: a.fingerprint(), facts: {} };
+    for (const a of adapters)
+      manifest.adapters[a.id] = { type: a.type, fingerprint: a.fingerprint(), facts: {} };
     writeJsonAtomic(paths.manifest, manifest);
 
     const cells: Cell[] = [];
@@ -246,7 +249,10 @@ async function runCell(
   const byId = new Map(task.examples.map((e) => [e.id, e]));
   for (const id of records.keys()) {
     if (!byId.has(id)) {
-      throw new InputError(`holds example '${id}', which this task does not have; the data changed since the run started`, predPath);
+      throw new InputError(
+        `holds example '${id}', which this task does not have; the data changed since the run started`,
+        predPath,
+      );
     }
   }
   const todo = task.examples.filter((e) => !records.has(e.id));
@@ -339,7 +345,9 @@ function cellContext(cell: Cell, o: CellOptions): CellContext {
       }
       let pending = splits.get(split);
       if (!pending) {
-        pending = o.builder.build(planned.loader, planned.protocol, split, planned.dir).then((t) => t.examples);
+        pending = o.builder
+          .build(planned.loader, planned.protocol, split, planned.dir)
+          .then((t) => t.examples);
         splits.set(split, pending);
       }
       return pending;
@@ -348,13 +356,20 @@ function cellContext(cell: Cell, o: CellOptions): CellContext {
 }
 
 /** Joins predictions to gold labels, checking the adapter kept the contract. */
-function toRecords(batch: readonly Example[], predictions: Prediction[], adapterId: string): PredictionRecord[] {
+function toRecords(
+  batch: readonly Example[],
+  predictions: Prediction[],
+  adapterId: string,
+): PredictionRecord[] {
   if (predictions.length !== batch.length) {
-    throw new RuntimeFailure(`adapter ${adapterId} returned ${predictions.length} predictions for ${batch.length} examples`);
+    throw new RuntimeFailure(
+      `adapter ${adapterId} returned ${predictions.length} predictions for ${batch.length} examples`,
+    );
   }
   return batch.map((e, i) => {
     const p = predictions[i]!;
-    if (p.id !== e.id) throw new RuntimeFailure(`adapter ${adapterId} answered '${p.id}' where '${e.id}' was asked`);
+    if (p.id !== e.id)
+      throw new RuntimeFailure(`adapter ${adapterId} answered '${p.id}' where '${e.id}' was asked`);
     return {
       id: e.id,
       gold: e.label,
@@ -364,7 +379,10 @@ function toRecords(batch: readonly Example[], predictions: Prediction[], adapter
       text: e.text,
       speaker: e.speaker,
       // The last few turns are enough for the report's example browser and keep files linear in size.
-      context: e.context.length > 0 ? e.context.slice(-CONTEXT_IN_RECORDS).map((t) => ({ speaker: t.speaker, text: t.text })) : undefined,
+      context:
+        e.context.length > 0
+          ? e.context.slice(-CONTEXT_IN_RECORDS).map((t) => ({ speaker: t.speaker, text: t.text }))
+          : undefined,
       scores: p.scores ? roundScores(p.scores) : undefined,
       raw: p.raw,
       error: p.error,
@@ -398,14 +416,22 @@ function summaryCell(m: MetricsFile): SummaryCell {
 async function checkPresent(t: PlannedTask): Promise<void> {
   const found = await t.loader.detect(t.dir);
   if (!found.found) {
-    const what = found.present.length === 0 && !existsSync(t.dir) ? 'folder not found' : `missing ${found.missing.join(', ')}`;
-    throw new InputError(`${t.loader.id}: ${what} (expected the official release files under ${t.dir})`, t.dir);
+    const what =
+      found.present.length === 0 && !existsSync(t.dir)
+        ? 'folder not found'
+        : `missing ${found.missing.join(', ')}`;
+    throw new InputError(
+      `${t.loader.id}: ${what} (expected the official release files under ${t.dir})`,
+      t.dir,
+    );
   }
 }
 
 /** Keeps the examples whose id hashes into this shard; every example falls in exactly one shard. */
 export function shardTask(task: Task, shard: { index: number; count: number }): Task {
-  const keep = task.examples.filter((e) => shardOf(`${task.id}\u0000${e.id}`, shard.count) === shard.index - 1);
+  const keep = task.examples.filter(
+    (e) => shardOf(`${task.id}\u0000${e.id}`, shard.count) === shard.index - 1,
+  );
   return { ...task, examples: keep };
 }
 
@@ -423,7 +449,13 @@ export function shardOf(key: string, count: number): number {
   return Number.parseInt(sha256(key).slice(0, 8), 16) % count;
 }
 
-function chooseRunId(outRoot: string, config: RunConfigFile, plan: Plan, configHash: string, o: RunOptions): string {
+function chooseRunId(
+  outRoot: string,
+  config: RunConfigFile,
+  plan: Plan,
+  configHash: string,
+  o: RunOptions,
+): string {
   const selection = hashValue({
     tasks: plan.tasks.map((t) => `${t.protocol.id}.${t.split}@${t.dir}`),
     adapters: plan.adapters.map((a) => a.config.id),
@@ -449,7 +481,9 @@ function chooseRunId(outRoot: string, config: RunConfigFile, plan: Plan, configH
 /** The config as given, minus anything secret-looking (keys are read from the environment, never stored). */
 function redactConfig(config: RunConfigFile): unknown {
   return JSON.parse(
-    JSON.stringify(config, (key, value) => (/^(api[-_]?key|token|secret|password)$/i.test(key) ? '<redacted>' : value)),
+    JSON.stringify(config, (key, value) =>
+      /^(api[-_]?key|token|secret|password)$/i.test(key) ? '<redacted>' : value,
+    ),
   );
 }
 
@@ -501,4 +535,3 @@ function packageVersions(): Record<string, string> {
   }
   return versions;
 }
-

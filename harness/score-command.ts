@@ -30,7 +30,10 @@ export async function scorePredictionsFile(
   const records: ScoreRecord[] = [];
   const ids = new Set<string>();
   let line = 0;
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({
+    input: createReadStream(file, { encoding: 'utf8' }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   for await (const text of lines) {
     line++;
     if (text.trim() === '') continue;
@@ -44,14 +47,26 @@ export async function scorePredictionsFile(
       throw new InputError('expected a JSON object with "id", "gold" and "pred"', file, line);
     }
     const { id, gold, pred, parse, dialogueId } = value;
-    if (typeof id !== 'string' && typeof id !== 'number') throw new InputError('expected "id" (string)', file, line);
+    if (typeof id !== 'string' && typeof id !== 'number')
+      throw new InputError('expected "id" (string)', file, line);
     if (typeof gold !== 'string') throw new InputError('expected "gold" (a label string)', file, line);
-    if (pred !== null && typeof pred !== 'string') throw new InputError('expected "pred" (a label string or null)', file, line);
+    if (pred !== null && typeof pred !== 'string')
+      throw new InputError('expected "pred" (a label string or null)', file, line);
     if (ids.has(String(id))) throw new InputError(`duplicate id '${id}'`, file, line);
     ids.add(String(id));
     const status: ParseStatus =
-      parse === 'ok' || parse === 'unparseable' || parse === 'error' ? parse : pred === null ? 'unparseable' : 'ok';
-    records.push({ id: String(id), gold, pred, parse: status, dialogueId: typeof dialogueId === 'string' ? dialogueId : undefined });
+      parse === 'ok' || parse === 'unparseable' || parse === 'error'
+        ? parse
+        : pred === null
+          ? 'unparseable'
+          : 'ok';
+    records.push({
+      id: String(id),
+      gold,
+      pred,
+      parse: status,
+      dialogueId: typeof dialogueId === 'string' ? dialogueId : undefined,
+    });
   }
   if (records.length === 0) throw new InputError('no predictions in file', file);
   const protocol = o.protocol ?? inferProtocol(records);
@@ -77,10 +92,14 @@ export async function scorePredictionsFile(
 
 /** Plain-text rendering: one metric a line with its interval. */
 export function renderScore(r: ScoreResult): string {
-  const lines = [`${r.file}: n=${r.n}${r.protocol ? ` protocol=${r.protocol}` : ''} (headline ${r.headline})`];
+  const lines = [
+    `${r.file}: n=${r.n}${r.protocol ? ` protocol=${r.protocol}` : ''} (headline ${r.headline})`,
+  ];
   for (const [name, value] of Object.entries(r.metrics)) {
     const ci = r.ci[name as MetricName];
-    lines.push(`  ${name.padEnd(22)} ${value.toFixed(4)}${ci ? `  [${ci.low.toFixed(4)}, ${ci.high.toFixed(4)}]` : ''}`);
+    lines.push(
+      `  ${name.padEnd(22)} ${value.toFixed(4)}${ci ? `  [${ci.low.toFixed(4)}, ${ci.high.toFixed(4)}]` : ''}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { readFile, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -88,7 +98,11 @@ export async function readPredictionsForResume(
     try {
       rec = JSON.parse(raw) as PredictionRecord;
     } catch {
-      throw new InputError('corrupt predictions line (not JSON); delete the file to redo this cell', path, line);
+      throw new InputError(
+        'corrupt predictions line (not JSON); delete the file to redo this cell',
+        path,
+        line,
+      );
     }
     // A record seen twice (should not happen) keeps its first answer: the file is append-only.
     if (!records.has(rec.id)) records.set(rec.id, rec);
@@ -135,7 +149,10 @@ export class RunLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.path, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
+        writeSync(
+          fd,
+          JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+        );
         closeSync(fd);
         this.#held = true;
         return;

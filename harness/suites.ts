@@ -18,7 +18,8 @@ export function builtinSuites(loaders: readonly DatasetLoader[]): Suite[] {
     },
     {
       id: 'erc',
-      description: 'Text ERC quartet of DialogueLLM and InstructERC (weighted F1; DailyDialog micro F1 w/o neutral)',
+      description:
+        'Text ERC quartet of DialogueLLM and InstructERC (weighted F1; DailyDialog micro F1 w/o neutral)',
       tasks: ['iemocap-6', 'meld-7', 'emorynlp-7', 'dailydialog-7'],
       adapters: baselineAdapters,
     },

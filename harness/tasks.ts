@@ -67,6 +67,14 @@ export class TaskBuilder {
     let variant: string | undefined;
     for (const ls of loaderSplits) {
       const loaded = await this.#loadSplit(loader, dir, ls);
+      if (!loaded.dialogues.some((d) => d.utterances.length > 0)) {
+        // No official release ships an empty split: an emptied or truncated file is bad input.
+        throw new DataError(
+          loaded.files[0]?.path ?? dir,
+          undefined,
+          `no utterances in ${loader.id} split '${ls}' (empty file?)`,
+        );
+      }
       files.push(...loaded.files);
       variant ??= loaded.variant;
       for (const dialogue of loaded.dialogues) {
@@ -119,7 +127,10 @@ function toExample(
     return undefined;
   }
   if (!protocol.labels.includes(mapped.label)) {
-    throw dataError(u, `protocol ${protocol.id} mapped '${u.label}' to '${mapped.label}', which is not one of its labels`);
+    throw dataError(
+      u,
+      `protocol ${protocol.id} mapped '${u.label}' to '${mapped.label}', which is not one of its labels`,
+    );
   }
   if (u.text.trim() === '') throw dataError(u, `utterance '${u.id}' has no text`);
   return {

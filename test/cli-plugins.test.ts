@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,9 +19,9 @@ describe('plugins: a loader and an adapter from a fixture folder behave like bui
   it('lists the plugin dataset with its counts per split', () => {
     const r = cli(['datasets', '--config', config, '--json']);
     expect(r.code).toBe(0);
-    const toy = (JSON.parse(r.stdout) as { id: string; protocols: Record<string, { splits: Record<string, unknown> }> }[]).find(
-      (d) => d.id === 'toy',
-    )!;
+    const toy = (
+      JSON.parse(r.stdout) as { id: string; protocols: Record<string, { splits: Record<string, unknown> }> }[]
+    ).find((d) => d.id === 'toy')!;
     expect(toy.protocols['toy-2']!.splits.test).toEqual({ n: 6, labels: { happy: 3, sad: 3 }, dropped: {} });
     expect(toy.protocols['toy-2']!.splits.train).toEqual({ n: 4, labels: { happy: 2, sad: 2 }, dropped: {} });
   });
@@ -50,7 +50,18 @@ describe('plugins: a loader and an adapter from a fixture folder behave like bui
     const changed = cli(['run', '--config', config, '--out', out, '--seeds', '2', '--no-figures', '--quiet']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/exists with a different config.*--force-new/);
-    const forced = cli(['run', '--config', config, '--out', out, '--seeds', '2', '--force-new', '--no-figures', '--quiet']);
+    const forced = cli([
+      'run',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--seeds',
+      '2',
+      '--force-new',
+      '--no-figures',
+      '--quiet',
+    ]);
     expect(forced.code).toBe(0);
     expect(forced.stderr).toMatch(/results in .*-2\n/);
   });
@@ -76,10 +87,32 @@ describe('bad input: one line, exit code 2, nothing written', () => {
 
   it('a data folder without the release files names what is missing and writes no run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ee-bad-'));
-    const r = cli(['run', '--datasets', 'meld', '--data-dir', join(dir, 'nodata'), '--out', join(dir, 'out')]);
+    const r = cli([
+      'run',
+      '--datasets',
+      'meld',
+      '--data-dir',
+      join(dir, 'nodata'),
+      '--out',
+      join(dir, 'out'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/meld: folder not found/);
     expect(() => readFileSync(join(dir, 'out'))).toThrow();
+  });
+
+  it('a broken release file stops the run before anything is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ee-bad-'));
+    cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(dir, 'data/meld'), { recursive: true });
+    const test = join(dir, 'data/meld/test_sent_emo.csv');
+    writeFileSync(test, readFileSync(test, 'utf8').replace(/,neutral,/, ',bored,'));
+    const r = cli(['run', '--datasets', 'meld', '--data-dir', join(dir, 'data'), '--out', join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`${test.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: label 'bored'`),
+    );
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('score names the file and line of a bad record', () => {

@@ -19,9 +19,14 @@ describe.skipIf(!hasSharedData('meld'))('real MELD release (../shared/data/meld)
     const r = cli(['datasets', '--data-dir', sharedData, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const meld = (JSON.parse(r.stdout) as { id: string; found: boolean; variant: string; protocols: Record<string, { splits: Record<string, { n: number; labels: Record<string, number> }> }> }[]).find(
-      (d) => d.id === 'meld',
-    )!;
+    const meld = (
+      JSON.parse(r.stdout) as {
+        id: string;
+        found: boolean;
+        variant: string;
+        protocols: Record<string, { splits: Record<string, { n: number; labels: Record<string, number> }> }>;
+      }[]
+    ).find((d) => d.id === 'meld')!;
     expect(meld.found).toBe(true);
     expect(meld.variant).toBe('current');
     const m7 = meld.protocols['meld-7']!.splits;

@@ -57,7 +57,20 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
   it('gives byte-identical predictions and metrics, repeats no recorded example, and writes the key nowhere', async () => {
     const env = { EE_TEST_KEY: KEY };
     const clean = mkdtempSync(join(tmpdir(), 'ee-served-clean-'));
-    const cleanRun = await cliAsync(['run', '--config', writeConfig(clean, join(clean, 'cache')), '--out', join(clean, 'out'), '--name', 'r', '--no-figures', '--quiet'], { env });
+    const cleanRun = await cliAsync(
+      [
+        'run',
+        '--config',
+        writeConfig(clean, join(clean, 'cache')),
+        '--out',
+        join(clean, 'out'),
+        '--name',
+        'r',
+        '--no-figures',
+        '--quiet',
+      ],
+      { env },
+    );
     expect(cleanRun.stderr).not.toMatch(/unexpected/);
     expect(cleanRun.code).toBe(0);
     const cleanRequests = server.requests.length;
@@ -74,14 +87,26 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
 
     const killed = mkdtempSync(join(tmpdir(), 'ee-served-killed-'));
     const config = writeConfig(killed, join(killed, 'cache'));
-    const args = ['run', '--config', config, '--out', join(killed, 'out'), '--name', 'r', '--no-figures', '--quiet'];
+    const args = [
+      'run',
+      '--config',
+      config,
+      '--out',
+      join(killed, 'out'),
+      '--name',
+      'r',
+      '--no-figures',
+      '--quiet',
+    ];
     const predictions = join(killed, 'out/r/predictions/meld-7/llm/seed-1.jsonl');
     const before = server.requests.length;
     const first = await cliAsync(args, {
       env,
       onSpawn: (child) => {
         const timer = setInterval(() => {
-          const lines = existsSync(predictions) ? readFileSync(predictions, 'utf8').split('\n').length - 1 : 0;
+          const lines = existsSync(predictions)
+            ? readFileSync(predictions, 'utf8').split('\n').length - 1
+            : 0;
           if (lines >= n / 2) {
             clearInterval(timer);
             child.kill('SIGKILL');
@@ -106,9 +131,14 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
     expect(server.requests.length - before).toBeLessThanOrEqual(distinctTexts + 8);
 
     for (const rel of ['predictions/meld-7/llm/seed-1.jsonl', 'metrics/meld-7/llm/seed-1.json']) {
-      expect(readFileSync(join(killed, 'out/r', rel), 'utf8')).toBe(readFileSync(join(clean, 'out/r', rel), 'utf8'));
+      expect(readFileSync(join(killed, 'out/r', rel), 'utf8')).toBe(
+        readFileSync(join(clean, 'out/r', rel), 'utf8'),
+      );
     }
-    const ids = readFileSync(predictions, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+    const ids = readFileSync(predictions, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).id);
     expect(new Set(ids).size).toBe(n);
 
     // A third run of the finished evaluation sends nothing at all.
@@ -118,7 +148,8 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
     expect(third.stderr).toContain('nothing to do');
     expect(server.requests.length).toBe(beforeThird);
 
-    for (const f of [...allFiles(clean), ...allFiles(killed)]) expect(readFileSync(f, 'utf8').includes(KEY)).toBe(false);
+    for (const f of [...allFiles(clean), ...allFiles(killed)])
+      expect(readFileSync(f, 'utf8').includes(KEY)).toBe(false);
     // The server did receive the key: it was used, just never stored.
     expect(server.requests.at(-1)!.authorization).toBe(`Bearer ${KEY}`);
   });

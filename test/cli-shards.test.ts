@@ -12,13 +12,51 @@ const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Bo
 describe('sharded runs', () => {
   it('two shards cover every example once, and their merge scores like the unsharded run', () => {
     const out = mkdtempSync(join(tmpdir(), 'ee-shards-'));
-    const whole = cli(['run', '--config', config, '--out', out, '--name', 'whole', '--no-figures', '--quiet']);
+    const whole = cli([
+      'run',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--name',
+      'whole',
+      '--no-figures',
+      '--quiet',
+    ]);
     expect(whole.code).toBe(0);
-    const s1 = cli(['run', '--config', config, '--out', out, '--name', 'part', '--shard', '1/2', '--no-figures', '--quiet']);
-    const s2 = cli(['run', '--config', config, '--out', out, '--name', 'part', '--shard', '2/2', '--no-figures', '--quiet']);
+    const s1 = cli([
+      'run',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--name',
+      'part',
+      '--shard',
+      '1/2',
+      '--no-figures',
+      '--quiet',
+    ]);
+    const s2 = cli([
+      'run',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--name',
+      'part',
+      '--shard',
+      '2/2',
+      '--no-figures',
+      '--quiet',
+    ]);
     expect([s1.code, s2.code]).toEqual([0, 0]);
-    const p1 = lines(join(runDirOf(s1.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map((l) => JSON.parse(l).id);
-    const p2 = lines(join(runDirOf(s2.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map((l) => JSON.parse(l).id);
+    const p1 = lines(join(runDirOf(s1.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map(
+      (l) => JSON.parse(l).id,
+    );
+    const p2 = lines(join(runDirOf(s2.stderr), 'predictions/toy-2/kw/seed-1.jsonl')).map(
+      (l) => JSON.parse(l).id,
+    );
     expect(p1.length + p2.length).toBe(6);
     expect(new Set([...p1, ...p2]).size).toBe(6);
 

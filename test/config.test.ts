@@ -16,7 +16,9 @@ describe('run config', () => {
   it('names the path of a bad key and the file', async () => {
     const file = write('c.yaml', 'adapters:\n  - id: a\n    type: majority\n  - id: 7\n    type: majority\n');
     await expect(loadConfigFile(file)).rejects.toThrow(ConfigError);
-    await expect(loadConfigFile(file)).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: adapters\\[1\\]\\.id:`));
+    await expect(loadConfigFile(file)).rejects.toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: adapters\\[1\\]\\.id:`),
+    );
   });
 
   it('rejects unknown keys by name', () => {
@@ -25,7 +27,12 @@ describe('run config', () => {
 
   it('rejects duplicate adapter ids', () => {
     expect(() =>
-      validateConfig({ adapters: [{ id: 'x', type: 'majority' }, { id: 'x', type: 'tfidf-logreg' }] }),
+      validateConfig({
+        adapters: [
+          { id: 'x', type: 'majority' },
+          { id: 'x', type: 'tfidf-logreg' },
+        ],
+      }),
     ).toThrow(/adapters\[1\]\.id: duplicate adapter id 'x'/);
   });
 

@@ -6,7 +6,12 @@ import { InputError, RuntimeFailure } from '../harness/errors.ts';
 import { appendLines, RunLock, readPredictionsForResume, recordLine } from '../harness/store.ts';
 import type { PredictionRecord } from '../harness/types.ts';
 
-const rec = (id: string, pred: string | null): PredictionRecord => ({ id, gold: 'joy', pred, parse: pred ? 'ok' : 'unparseable' });
+const rec = (id: string, pred: string | null): PredictionRecord => ({
+  id,
+  gold: 'joy',
+  pred,
+  parse: pred ? 'ok' : 'unparseable',
+});
 
 describe('predictions store', () => {
   it('drops a torn last line on resume and never parses it as a record', async () => {
@@ -31,7 +36,13 @@ describe('predictions store', () => {
   });
 
   it('writes records with a fixed key order and no timing, so finished files compare byte for byte', () => {
-    const a = recordLine({ parse: 'ok', pred: 'joy', gold: 'joy', id: 'x', latencyMs: 12 } as PredictionRecord);
+    const a = recordLine({
+      parse: 'ok',
+      pred: 'joy',
+      gold: 'joy',
+      id: 'x',
+      latencyMs: 12,
+    } as PredictionRecord);
     const b = recordLine({ id: 'x', gold: 'joy', pred: 'joy', parse: 'ok', latencyMs: 99 });
     expect(a).toBe(b);
     expect(a).toBe('{"id":"x","gold":"joy","pred":"joy","parse":"ok"}\n');

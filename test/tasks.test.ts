@@ -11,7 +11,11 @@ function loaderWith(dialogues: Record<string, Dialogue[]>, protocol: Partial<Pro
     labels: ['pos', 'neg', 'neu'],
     splits: { train: ['train'], test: ['test'] },
     mapLabel: (u) =>
-      u.label === 'x' ? { drop: 'ambiguous' } : ['pos', 'neg', 'neu'].includes(u.label!) ? { label: u.label! } : undefined,
+      u.label === 'x'
+        ? { drop: 'ambiguous' }
+        : ['pos', 'neg', 'neu'].includes(u.label!)
+          ? { label: u.label! }
+          : undefined,
     headline: 'accuracy',
     metrics: ['accuracy'],
     hasContext: true,
@@ -85,14 +89,20 @@ describe('task builder', () => {
 
   it('an utterance without text and a duplicate id are errors', async () => {
     const empty = loaderWith({ test: [{ id: 'd1', utterances: [u('t1', '  ', 'pos')] }] });
-    await expect(new TaskBuilder().build(empty, empty.protocols[0]!, 'test', '/d')).rejects.toThrow(/has no text/);
+    await expect(new TaskBuilder().build(empty, empty.protocols[0]!, 'test', '/d')).rejects.toThrow(
+      /has no text/,
+    );
     const dup = loaderWith({ test: [{ id: 'd1', utterances: [u('t1', 'a', 'pos'), u('t1', 'b', 'neg')] }] });
-    await expect(new TaskBuilder().build(dup, dup.protocols[0]!, 'test', '/d')).rejects.toThrow(/duplicate example id 't1'/);
+    await expect(new TaskBuilder().build(dup, dup.protocols[0]!, 'test', '/d')).rejects.toThrow(
+      /duplicate example id 't1'/,
+    );
   });
 
   it('a split the protocol lacks is bad input', async () => {
     const loader = loaderWith({});
-    await expect(new TaskBuilder().build(loader, loader.protocols[0]!, 'dev', '/d')).rejects.toThrow(InputError);
+    await expect(new TaskBuilder().build(loader, loader.protocols[0]!, 'dev', '/d')).rejects.toThrow(
+      InputError,
+    );
   });
 
   it('selectDialogue splits one loader split into train and dev, and the loader split is read once', async () => {

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InputError, RuntimeFailure } from '../errors.ts';
 import type { Logger } from '../types.ts';
@@ -16,6 +18,26 @@ export interface OnnxSession {
 }
 
 const sessions = new Map<string, Promise<OnnxSession>>();
+/** Why CUDA cannot be used in this process, once known (it does not change while the process lives). */
+let cudaUnavailable: string | undefined;
+/** The fallback notice is said once per run (per logger), not once per model. */
+const noticeGiven = new WeakSet<Logger>();
+
+/**
+ * Whether onnxruntime-node's CUDA execution provider library is installed next to its binding
+ * (ONNXRUNTIME_NODE_INSTALL=cuda12 puts it there). Looking first avoids a failing load per model.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const bin = join(root, 'bin');
+    return readdirSync(bin, { recursive: true, encoding: 'utf8' }).some((f) =>
+      /providers_cuda\.(so|dll)$/.test(f),
+    );
+  } catch {
+    return false;
+  }
+}
 
 /**
  * One session per model file and device request, reused across tasks. `auto` tries CUDA and falls
@@ -44,17 +66,31 @@ async function createSession(
   const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
   if (options.intraOpThreads) base.intraOpNumThreads = options.intraOpThreads;
   if (options.device !== 'cpu') {
-    try {
-      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
-      return wrap(session, 'cuda', modelPath);
-    } catch (err) {
-      const reason = firstLine(err);
-      if (options.device === 'cuda') {
-        throw new RuntimeFailure(
-          `CUDA was requested for ${modelPath} but ONNX Runtime could not use it (${reason}); install the CUDA build with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, or use --device cpu`,
-        );
+    const unavailable =
+      cudaUnavailable ?? (cudaProviderInstalled() ? undefined : 'the CUDA provider is not installed');
+    if (unavailable === undefined) {
+      try {
+        // ORT logs its own error line when CUDA fails to load; keep the console to our one-line notice.
+        const session = await ort.InferenceSession.create(modelPath, {
+          ...base,
+          executionProviders: ['cuda'],
+          logSeverityLevel: 4,
+        });
+        return wrap(session, 'cuda', modelPath);
+      } catch (err) {
+        cudaUnavailable = firstLine(err);
       }
-      options.log?.info(`device auto: CUDA execution provider unavailable (${reason}); running on CPU`);
+    } else {
+      cudaUnavailable = unavailable;
+    }
+    if (options.device === 'cuda') {
+      throw new RuntimeFailure(
+        `CUDA was requested for ${modelPath} but ONNX Runtime could not use it (${cudaUnavailable}); install the CUDA build with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, or use --device cpu`,
+      );
+    }
+    if (options.log && !noticeGiven.has(options.log)) {
+      noticeGiven.add(options.log);
+      options.log.info(`device auto: CUDA unavailable (${cudaUnavailable}); running on CPU`);
     }
   }
   try {

@@ -9,7 +9,10 @@ export interface CliResult {
 }
 
 /** Runs the real bin (`node bin/emotion-eval.js ...`) in a child process. */
-export function cli(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+export function cli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'emotion-eval.js'), ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, CI: '1', ...options.env },
@@ -22,7 +25,11 @@ export function cli(args: readonly string[], options: { cwd?: string; env?: Reco
 /** The same, asynchronous: needed when the test process itself serves (a loopback server) while the CLI runs. */
 export function cliAsync(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string>; onSpawn?: (child: import('node:child_process').ChildProcess) => void } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string>;
+    onSpawn?: (child: import('node:child_process').ChildProcess) => void;
+  } = {},
 ): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'emotion-eval.js'), ...args], {
