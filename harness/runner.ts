@@ -227,6 +227,12 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * EMOTION_EVAL_TRACE=FILE appends one line per batch handed to an adapter (cell and example ids):
+ * how the kill-and-resume tests prove that no recorded example is ever computed twice.
+ */
+const trace = process.env.EMOTION_EVAL_TRACE;
+
 interface CellOptions {
   paths: RunPaths;
   builder: TaskBuilder;
@@ -276,6 +282,7 @@ async function runCell(
         limit(async () => {
           if (o.signal.aborted || failure) return;
           try {
+            if (trace) appendLines(trace, [`${JSON.stringify({ cell: predPath, ids: batch.map((e) => e.id) })}\n`]);
             const predictions = await adapter.predict(batch, ctx);
             const lines = toRecords(batch, predictions, adapter.id).map((r) => {
               records.set(r.id, r);
