@@ -209,6 +209,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     for (const a of adapters) {
       const facts = a.facts?.();
       if (facts) manifest.adapters[a.id]!.facts = facts;
+      const line = a.summary?.();
+      if (line) log.info(line);
     }
     const interrupted = controller.signal.aborted;
     const summary: Summary = { run_id: runId, created: new Date().toISOString(), cells: summaryCells };
@@ -282,7 +284,8 @@ async function runCell(
         limit(async () => {
           if (o.signal.aborted || failure) return;
           try {
-            if (trace) appendLines(trace, [`${JSON.stringify({ cell: predPath, ids: batch.map((e) => e.id) })}\n`]);
+            if (trace)
+              appendLines(trace, [`${JSON.stringify({ cell: predPath, ids: batch.map((e) => e.id) })}\n`]);
             const predictions = await adapter.predict(batch, ctx);
             const lines = toRecords(batch, predictions, adapter.id).map((r) => {
               records.set(r.id, r);

@@ -234,6 +234,8 @@ export interface Adapter {
   concurrency?: number;
   /** Facts for the manifest, collected after the run. */
   facts?(): AdapterFacts;
+  /** One line for the end of a run (e.g. requests, retries and errors per endpoint), if there is news. */
+  summary?(): string | undefined;
   close?(): Promise<void>;
 }
 

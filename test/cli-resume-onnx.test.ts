@@ -37,7 +37,17 @@ describe('kill -9 at 20 points and resume (ONNX baseline)', () => {
         '',
       ].join('\n'),
     );
-    const args = (out: string) => ['run', '--config', config, '--out', out, '--name', 'r', '--no-figures', '--quiet'];
+    const args = (out: string) => [
+      'run',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--name',
+      'r',
+      '--no-figures',
+      '--quiet',
+    ];
     const clean = await cliAsync(args(join(root, 'clean')));
     expect(clean.code, clean.stderr).toBe(0);
 
@@ -74,7 +84,8 @@ describe('kill -9 at 20 points and resume (ONNX baseline)', () => {
             .filter(Boolean)
             .flatMap((l) => JSON.parse(l).ids as string[])
         : [];
-      for (const id of handed) expect(before.has(id), `${id} was recorded before attempt ${attempt}`).toBe(false);
+      for (const id of handed)
+        expect(before.has(id), `${id} was recorded before attempt ${attempt}`).toBe(false);
     }
     expect(kills).toBe(20);
     expect(finished).toBe(true);
@@ -82,7 +93,11 @@ describe('kill -9 at 20 points and resume (ONNX baseline)', () => {
     const ids = recordedIds(predictions);
     expect(ids.length).toBe(1500);
     expect(new Set(ids).size).toBe(1500);
-    for (const rel of ['predictions/meld-7/tfidf-logreg/seed-1.jsonl', 'metrics/meld-7/tfidf-logreg/seed-1.json', 'summary.json']) {
+    for (const rel of [
+      'predictions/meld-7/tfidf-logreg/seed-1.jsonl',
+      'metrics/meld-7/tfidf-logreg/seed-1.json',
+      'summary.json',
+    ]) {
       const a = readFileSync(join(root, 'clean/r', rel), 'utf8');
       const b = readFileSync(join(out, 'r', rel), 'utf8');
       if (rel === 'summary.json') expect(JSON.parse(b).cells).toEqual(JSON.parse(a).cells);

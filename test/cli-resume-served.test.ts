@@ -153,3 +153,78 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
     expect(server.requests.at(-1)!.authorization).toBe(`Bearer ${KEY}`);
   });
 });
+
+describe('served faults at about 15% of requests on two replicas', () => {
+  it('completes; every example is answered or an error with its cause; a summary line counts retries per endpoint', async () => {
+    const kinds = ['429', '500', 'drop', 'slow', 'malformed', 'empty'] as const;
+    const replicas = await Promise.all(
+      [0, 1].map(() =>
+        startOpenAIServer({
+          models: [{ id: 'llama-emotion-lora', owned_by: 'generic' }],
+          answer: (req) => labels[Number.parseInt(sha256(req.prompt).slice(0, 8), 16) % labels.length]!,
+          fault: (req) => {
+            const h = Number.parseInt(sha256(`${req.prompt}#${req.attempt}`).slice(0, 8), 16);
+            if (h % 100 >= 15) return undefined;
+            const kind = kinds[h % kinds.length]!;
+            if (kind === '429') return { kind: '429', retryAfter: '0' };
+            if (kind === 'slow') return { kind: 'slow', ms: 2_000 };
+            if (kind === 'empty') return { kind: 'status', status: 200, body: '{"choices":[]}' };
+            return { kind };
+          },
+        }),
+      ),
+    );
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ee-served-faults-'));
+      const config = join(dir, 'run.yaml');
+      writeFileSync(
+        config,
+        [
+          'datasets: [meld]',
+          `cacheDir: ${join(dir, 'cache')}`,
+          'bootstrap: { resamples: 0 }',
+          'adapters:',
+          '  - id: llm',
+          '    type: openai',
+          `    baseUrl: [${replicas.map((r) => r.baseUrl).join(', ')}]`,
+          '    model: llama-emotion-lora',
+          '    labelChoice: text',
+          '    concurrency: 4',
+          '    timeoutMs: 400',
+          '    maxRetries: 1',
+          '    backoffMs: 5',
+          '',
+        ].join('\n'),
+      );
+      const r = await cliAsync([
+        'run',
+        '--config',
+        config,
+        '--out',
+        join(dir, 'out'),
+        '--name',
+        'f',
+        '--no-figures',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const records = readFileSync(join(dir, 'out/f/predictions/meld-7/llm/seed-1.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; pred: string | null; parse: string; error?: string });
+      expect(new Set(records.map((x) => x.id)).size).toBe(records.length);
+      for (const x of records) {
+        if (x.parse === 'error') expect(x.error, x.id).toMatch(/\S/);
+        else expect(labels).toContain(x.pred);
+      }
+      // With one retry, a few examples fail twice in a row and are kept as errors; most are answered.
+      expect(records.filter((x) => x.parse === 'ok').length).toBeGreaterThan(records.length * 0.8);
+      const summary = r.stderr.split('\n').find((l) => l.startsWith('llm: '));
+      expect(summary).toMatch(/llm: \d+ requests, \d+ retries \(.+\), \d+ examples recorded as errors/);
+      for (const rep of replicas) expect(summary).toContain(`${rep.baseUrl.replace(/\/+$/, '')}: `);
+      const errors = records.filter((x) => x.parse === 'error').length;
+      expect(summary).toContain(`${errors} examples recorded as errors`);
+    } finally {
+      await Promise.all(replicas.map((r) => r.close()));
+    }
+  });
+});

@@ -24,7 +24,17 @@ function filesUnder(dir: string, sub: string): string[] {
 
 beforeAll(() => {
   const out = mkdtempSync(join(tmpdir(), 'ee-reference-'));
-  const r = cli(['run', '--suite', 'default', '--out', out, '--name', 'candidate', '--no-figures', '--quiet']);
+  const r = cli([
+    'run',
+    '--suite',
+    'default',
+    '--out',
+    out,
+    '--name',
+    'candidate',
+    '--no-figures',
+    '--quiet',
+  ]);
   expect(r.code, r.stderr).toBe(0);
   candidate = join(out, 'candidate');
 }, 180_000);

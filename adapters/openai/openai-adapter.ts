@@ -184,6 +184,22 @@ export class OpenAIAdapter implements Adapter {
     };
   }
 
+  /** Requests, retries by cause and failed attempts per endpoint, and the examples left as errors. */
+  summary(): string | undefined {
+    const http = this.#client.stats();
+    if (http.requests === 0 && this.#counts.cached === 0) return undefined;
+    const causes = Object.entries(http.retryCauses)
+      .map(([cause, n]) => `${cause} ${n}`)
+      .join(', ');
+    const endpoints = http.endpoints
+      .map((e) => `${e.baseUrl}: ${e.requests} requests, ${e.failed} failed`)
+      .join('; ');
+    return (
+      `${this.id}: ${http.requests} requests, ${http.retries} retries${causes ? ` (${causes})` : ''}, ` +
+      `${this.#counts.error} examples recorded as errors, ${this.#counts.cached} answers from the cache; ${endpoints}`
+    );
+  }
+
   async close(): Promise<void> {
     this.#cells.clear();
     this.#client.close();

@@ -36,12 +36,18 @@ export function writeSyntheticMeld(
   mkdirSync(dir, { recursive: true });
   const rng = new Rng(seed);
   for (const [split, n] of Object.entries(sizes)) {
-    const rows = ['Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime'];
+    const rows = [
+      'Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime',
+    ];
     let dialogue = 0;
     let utt = 0;
     for (let i = 0; i < n; i++) {
       const label = rng.next() < 0.45 ? 'neutral' : labels[1 + rng.int(labels.length - 1)]!;
-      const words = [filler[rng.int(filler.length)]!, cue[label]![rng.int(cue[label]!.length)]!, filler[rng.int(filler.length)]!];
+      const words = [
+        filler[rng.int(filler.length)]!,
+        cue[label]![rng.int(cue[label]!.length)]!,
+        filler[rng.int(filler.length)]!,
+      ];
       if (rng.next() < 0.3) words.push(cue.neutral![rng.int(5)]!);
       const text = `${words.join(' ')}${rng.next() < 0.2 ? ', "yes"' : ''}.`;
       const quoted = /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
