@@ -68,6 +68,14 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
   const finished = new Set<number>();
   const seen = new Map<string, number>();
   let current: { num: number; dialogue: Dialogue } | undefined;
+  // Speakers and labels repeat on every row: one string each keeps a large release small in memory.
+  const strings = new Map<string, string>();
+  const intern = (value: string): string => {
+    const known = strings.get(value);
+    if (known !== undefined) return known;
+    strings.set(value, value);
+    return value;
+  };
 
   for await (const { values: v, line } of readCsv(file, { required: REQUIRED })) {
     const dia = nonNegativeInt(v.Dialogue_ID!, 'Dialogue_ID', file, line);
@@ -105,13 +113,11 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
     const utterance: Utterance = {
       id: `${split}/${key}`,
       text,
-      speaker: fix(v.Speaker!),
-      label: emotion,
+      speaker: intern(fix(v.Speaker!)),
+      label: intern(emotion),
       source: { file, line },
-      meta: { sentiment, dialogue: dia, utterance: utt },
+      meta: { sentiment: intern(sentiment) },
     };
-    if (v.Season !== undefined) utterance.meta!.season = v.Season;
-    if (v.Episode !== undefined) utterance.meta!.episode = v.Episode;
     current.dialogue.utterances.push(utterance);
   }
   return {

@@ -16,10 +16,11 @@ import {
   RunLock,
   RunPaths,
   readJson,
-  readPredictionsForResume,
+  readOutcomes,
   recordLine,
+  repairTornTail,
+  rewriteInOrder,
   writeJsonAtomic,
-  writeTextAtomic,
 } from './store.ts';
 import { TaskBuilder } from './tasks.ts';
 import type {
@@ -99,6 +100,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     if (options.shard) task = shardTask(task, options.shard);
     tasks.set(t, task);
   }
+  // The evaluated splits are built: let the loaders' own objects go (train/dev reload on demand).
+  builder.release();
 
   const env = {
     baseDir: options.baseDir,
@@ -252,18 +255,23 @@ async function runCell(
   const { task, adapter, seed, planned } = cell;
   const predPath = o.paths.predictions(task.id, adapter.id, seed);
   const metricsPath = o.paths.metrics(task.id, adapter.id, seed);
-  const { records } = await readPredictionsForResume(predPath, o.log);
-  if (o.retryErrors) for (const [id, r] of records) if (r.parse === 'error') records.delete(id);
-  const byId = new Map(task.examples.map((e) => [e.id, e]));
-  for (const id of records.keys()) {
-    if (!byId.has(id)) {
+  // Only ids are kept while predicting: records go straight to the append-only file, so memory
+  // stays flat however large the task (a million utterances run in well under 1 GiB).
+  await repairTornTail(predPath, o.log);
+  const taskIds = new Set(task.examples.map((e) => e.id));
+  const recorded = new Set<string>();
+  for await (const { record, line } of readOutcomes(predPath)) {
+    if (!taskIds.has(record.id)) {
       throw new InputError(
-        `holds example '${id}', which this task does not have; the data changed since the run started`,
+        `holds example '${record.id}', which this task does not have; the data changed since the run started`,
         predPath,
+        line,
       );
     }
+    if (o.retryErrors && record.parse === 'error') recorded.delete(record.id);
+    else recorded.add(record.id);
   }
-  const todo = task.examples.filter((e) => !records.has(e.id));
+  const todo = task.examples.filter((e) => !recorded.has(e.id));
   let facts: AdapterFacts | undefined;
   let worked = false;
 
@@ -275,7 +283,7 @@ async function runCell(
     const batches: Example[][] = [];
     for (let i = 0; i < todo.length; i += size) batches.push(todo.slice(i, i + size));
     const progress = o.progress
-      ? new Progress(`${task.id} x ${adapter.id} (seed ${seed})`, task.examples.length, records.size)
+      ? new Progress(`${task.id} x ${adapter.id} (seed ${seed})`, task.examples.length, recorded.size)
       : undefined;
     const limit = pLimit(Math.max(1, adapter.concurrency ?? 1));
     let failure: unknown;
@@ -287,11 +295,7 @@ async function runCell(
             if (trace)
               appendLines(trace, [`${JSON.stringify({ cell: predPath, ids: batch.map((e) => e.id) })}\n`]);
             const predictions = await adapter.predict(batch, ctx);
-            const lines = toRecords(batch, predictions, adapter.id).map((r) => {
-              records.set(r.id, r);
-              return recordLine(r);
-            });
-            appendLines(predPath, lines);
+            appendLines(predPath, toRecords(batch, predictions, adapter.id).map(recordLine));
             progress?.advance(batch.length);
           } catch (err) {
             failure ??= err;
@@ -307,10 +311,7 @@ async function runCell(
     return { worked, metrics: readJson<MetricsFile>(metricsPath) };
   }
 
-  // Rewrite the finished file in example order, so an interrupted-and-resumed run and an
-  // uninterrupted one leave byte-identical predictions whatever order batches finished in.
-  const ordered = task.examples.map((e) => records.get(e.id)!);
-  writeTextAtomic(predPath, ordered.map(recordLine).join(''));
+  const ordered = await finishPredictions(predPath, task);
   const resamples = o.bootstrap?.resamples ?? 1000;
   const scored =
     resamples > 0
@@ -334,6 +335,48 @@ async function runCell(
   writeJsonAtomic(metricsPath, metrics);
   void planned;
   return { worked, metrics, facts };
+}
+
+/** What scoring needs of a record; labels interned so a million records stay small. */
+type Outcome = Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
+
+/**
+ * Reads the finished cell's records back (compactly) in example order. When batches finished out of
+ * order, or a retried error left two lines for an id, the file is rewritten in example order, so an
+ * interrupted-and-resumed run and an uninterrupted one leave byte-identical predictions.
+ */
+async function finishPredictions(path: string, task: Task): Promise<Outcome[]> {
+  const interned = new Map<string, string>();
+  const intern = (s: string) => {
+    const hit = interned.get(s);
+    if (hit !== undefined) return hit;
+    interned.set(s, s);
+    return s;
+  };
+  const outcomes = new Map<string, Outcome>();
+  let inOrder = true;
+  let i = 0;
+  for await (const { record: r } of readOutcomes(path)) {
+    if (outcomes.has(r.id) || task.examples[i]?.id !== r.id) inOrder = false;
+    i++;
+    outcomes.set(r.id, {
+      id: r.id,
+      gold: intern(r.gold),
+      pred: r.pred === null ? null : intern(r.pred),
+      parse: r.parse,
+      dialogueId: r.dialogueId,
+    });
+  }
+  if (!inOrder || i !== task.examples.length)
+    await rewriteInOrder(
+      path,
+      task.examples.map((e) => e.id),
+    );
+  return task.examples.map((e) => {
+    const o = outcomes.get(e.id);
+    if (!o) throw new RuntimeFailure(`${path}: no prediction for '${e.id}'`);
+    return o;
+  });
 }
 
 function cellContext(cell: Cell, o: CellOptions): CellContext {

@@ -1,17 +1,21 @@
 import {
   closeSync,
+  createReadStream,
   existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { readFile, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { InputError, RuntimeFailure } from './errors.ts';
 import type { Logger, PredictionRecord } from './types.ts';
 
@@ -192,4 +196,152 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Cuts a last line left unfinished by a killed write (no final newline), so it is redone rather
+ * than parsed. Reads only the file's tail. Returns whether anything was cut.
+ */
+export async function repairTornTail(path: string, log?: Logger): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const { size } = statSync(path);
+  if (size === 0) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.alloc(Math.min(size, 1 << 16));
+    let end = size;
+    for (;;) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      if (end === size && chunk[n - 1] === 0x0a) return false;
+      const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (at >= 0 || start === 0) {
+        const keep = at >= 0 ? start + at + 1 : 0;
+        closeSync(fd);
+        await truncate(path, keep);
+        log?.warn(`${path}: dropped a partial last line left by an interrupted write; it will be redone`);
+        return true;
+      }
+      end = start;
+    }
+  } finally {
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed before truncating.
+    }
+  }
+}
+
+const STR = '"(?:[^"\\\\]|\\\\.)*"';
+const OUTCOME = new RegExp(
+  `^\\{"id":(${STR}),"gold":(${STR}),"pred":(null|${STR}),"parse":"(ok|unparseable|error)"(?:,"dialogueId":(${STR}))?`,
+);
+
+/**
+ * The scoring fields of a record line (id, gold, pred, parse, dialogueId), read from the line's head
+ * without building the whole record: lines written by recordLine() put them first. Other writers'
+ * lines fall back to a full parse. `undefined` when the line is not JSON.
+ */
+export function outcomeOfLine(
+  text: string,
+): Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'> | undefined {
+  const m = OUTCOME.exec(text);
+  if (m) {
+    return {
+      id: JSON.parse(m[1]!),
+      gold: JSON.parse(m[2]!),
+      pred: m[3] === 'null' ? null : JSON.parse(m[3]!),
+      parse: m[4] as PredictionRecord['parse'],
+      dialogueId: m[5] === undefined ? undefined : JSON.parse(m[5]),
+    };
+  }
+  try {
+    const r = JSON.parse(text) as PredictionRecord;
+    return { id: r.id, gold: r.gold, pred: r.pred, parse: r.parse, dialogueId: r.dialogueId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Streams the scoring fields of a predictions file's records, with line numbers. */
+export async function* readOutcomes(
+  path: string,
+): AsyncGenerator<{
+  record: Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
+  line: number;
+}> {
+  if (!existsSync(path)) return;
+  const lines = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text === '') continue;
+    const record = outcomeOfLine(text);
+    if (!record)
+      throw new InputError(
+        'corrupt predictions line (not JSON); delete the file to redo this cell',
+        path,
+        line,
+      );
+    yield { record, line };
+  }
+}
+
+/** Streams the records of a predictions file with their line numbers and raw text. */
+export async function* readRecords(
+  path: string,
+): AsyncGenerator<{ record: PredictionRecord; line: number; text: string }> {
+  if (!existsSync(path)) return;
+  const lines = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text === '') continue;
+    let record: PredictionRecord;
+    try {
+      record = JSON.parse(text) as PredictionRecord;
+    } catch {
+      throw new InputError(
+        'corrupt predictions line (not JSON); delete the file to redo this cell',
+        path,
+        line,
+      );
+    }
+    yield { record, line, text };
+  }
+}
+
+/**
+ * Rewrites a predictions file with one line per id, in the given order (the last line seen for an
+ * id wins), streaming to a temporary file and renaming it over the original.
+ */
+export async function rewriteInOrder(path: string, ids: readonly string[]): Promise<void> {
+  const latest = new Map<string, string>();
+  for await (const { record, text } of readRecords(path)) latest.set(record.id, text);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    let buffer = '';
+    for (const id of ids) {
+      const text = latest.get(id);
+      if (text === undefined) throw new RuntimeFailure(`${path}: no prediction for '${id}'`);
+      buffer += `${text}\n`;
+      if (buffer.length > 1 << 20) {
+        writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    writeSync(fd, buffer);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

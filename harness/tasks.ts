@@ -35,6 +35,11 @@ interface LoadedLoaderSplit {
 export class TaskBuilder {
   readonly #cache = new Map<string, Promise<LoadedLoaderSplit>>();
 
+  /** Forgets the loaded releases (the examples built so far keep only what they need). */
+  release(): void {
+    this.#cache.clear();
+  }
+
   #loadSplit(loader: DatasetLoader, dir: string, split: string): Promise<LoadedLoaderSplit> {
     const key = `${loader.id}\u0000${dir}\u0000${split}`;
     let pending = this.#cache.get(key);
@@ -79,10 +84,16 @@ export class TaskBuilder {
       variant ??= loaded.variant;
       for (const dialogue of loaded.dialogues) {
         if (protocol.selectDialogue && !protocol.selectDialogue(dialogue, split)) continue;
-        const context: ContextTurn[] = [];
+        // One small turn list per dialogue, shared by its examples (context is a view of it), so
+        // memory stays linear in utterances and the loader's objects can be freed.
+        const turns: ContextTurn[] = [];
         for (const u of dialogue.utterances) {
-          const example = toExample(protocol, dialogue, u, context, dropped);
-          context.push({ id: u.id, speaker: u.speaker, text: u.text });
+          const example = toExample(protocol, dialogue, u, turns, dropped);
+          turns.push(
+            u.speaker === undefined
+              ? { id: u.id, text: u.text }
+              : { id: u.id, speaker: u.speaker, text: u.text },
+          );
           if (!example) continue;
           if (seen.has(example.id)) throw dataError(u, `duplicate example id '${example.id}'`);
           seen.add(example.id);
@@ -103,6 +114,47 @@ export class TaskBuilder {
     };
   }
 }
+
+/**
+ * An example whose `context` is the first `index` turns of its dialogue, sliced when read: adapters
+ * that never look at context cost nothing, and a million examples do not hold a million arrays.
+ */
+class TaskExample implements Example {
+  readonly #turns: readonly ContextTurn[];
+  readonly #index: number;
+  readonly id: string;
+  readonly text: string;
+  readonly speaker?: string;
+  readonly dialogueId?: string;
+  readonly label: string;
+
+  constructor(u: Utterance, dialogueId: string, label: string, turns: readonly ContextTurn[], index: number) {
+    this.id = u.id;
+    this.text = u.text;
+    if (u.speaker !== undefined) this.speaker = u.speaker;
+    this.dialogueId = dialogueId;
+    this.label = label;
+    this.#turns = turns;
+    this.#index = index;
+  }
+
+  get context(): ContextTurn[] {
+    return this.#turns.slice(0, this.#index);
+  }
+
+  toJSON(): Example {
+    return {
+      id: this.id,
+      text: this.text,
+      speaker: this.speaker,
+      dialogueId: this.dialogueId,
+      context: this.context,
+      label: this.label,
+    };
+  }
+}
+
+const NO_TURNS: readonly ContextTurn[] = [];
 
 function toExample(
   protocol: Protocol,
@@ -133,15 +185,9 @@ function toExample(
     );
   }
   if (u.text.trim() === '') throw dataError(u, `utterance '${u.id}' has no text`);
-  return {
-    id: u.id,
-    text: u.text,
-    speaker: u.speaker,
-    dialogueId: dialogue.id,
-    // Shared turn objects; a slice per example keeps memory linear in turns for typical dialogue lengths.
-    context: protocol.hasContext ? context.slice() : [],
-    label: mapped.label,
-  };
+  return protocol.hasContext
+    ? new TaskExample(u, dialogue.id, mapped.label, context, context.length)
+    : new TaskExample(u, dialogue.id, mapped.label, NO_TURNS, 0);
 }
 
 function dataError(u: Utterance, message: string): DataError {
