@@ -48,7 +48,14 @@ for (const n of sizes) {
     '--no-figures',
     '--quiet',
   ]);
-  const score = measure(['score', '--predictions', join(out, 'm/predictions/meld-7/majority/seed-1.jsonl'), '--protocol', 'meld-7', '--json']);
+  const score = measure([
+    'score',
+    '--predictions',
+    join(out, 'm/predictions/meld-7/majority/seed-1.jsonl'),
+    '--protocol',
+    'meld-7',
+    '--json',
+  ]);
   results[String(n)] = { run, score };
   rmSync(data, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
@@ -69,6 +76,9 @@ const summary = {
   sizes: results,
 };
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(join(import.meta.dirname, 'results', 'memory-scale.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(
+  join(import.meta.dirname, 'results', 'memory-scale.json'),
+  `${JSON.stringify(summary, null, 2)}\n`,
+);
 console.log(JSON.stringify(summary, null, 2));
 rmSync(root, { recursive: true, force: true });

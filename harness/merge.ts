@@ -8,7 +8,7 @@ import {
   RunLock,
   RunPaths,
   readJson,
-  readPredictionsForResume,
+  readRecords,
   recordLine,
   writeJsonAtomic,
   writeTextAtomic,
@@ -63,8 +63,7 @@ export async function mergeShards(
       const seen = new Set<string>();
       for (const s of shards) {
         const file = s.paths.predictions(cell.task, cell.adapter, cell.seed);
-        const { records: part } = await readPredictionsForResume(file);
-        for (const r of part.values()) {
+        for await (const { record: r } of readRecords(file)) {
           if (seen.has(r.id)) throw new InputError(`example '${r.id}' appears in two shards`, file);
           seen.add(r.id);
           records.push(r);

@@ -12,7 +12,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { readFile, truncate } from 'node:fs/promises';
+import { truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -72,46 +72,6 @@ export function readJson<T>(path: string): T {
   } catch (err) {
     throw new InputError(`not valid JSON: ${(err as Error).message}`, path);
   }
-}
-
-/**
- * Reads a predictions JSONL for resuming. A last line cut mid-write (no final newline) is dropped
- * from the file and redone; a complete line that does not parse is corruption, not a torn write.
- */
-export async function readPredictionsForResume(
-  path: string,
-  log?: Logger,
-): Promise<{ records: Map<string, PredictionRecord>; repaired: boolean }> {
-  const records = new Map<string, PredictionRecord>();
-  if (!existsSync(path)) return { records, repaired: false };
-  const buf = await readFile(path);
-  let end = buf.length;
-  let repaired = false;
-  if (end > 0 && buf[end - 1] !== 0x0a) {
-    end = buf.lastIndexOf(0x0a) + 1;
-    await truncate(path, end);
-    repaired = true;
-    log?.warn(`${path}: dropped a partial last line left by an interrupted write; it will be redone`);
-  }
-  const text = buf.subarray(0, end).toString('utf8');
-  let line = 0;
-  for (const raw of text.split('\n')) {
-    line++;
-    if (raw === '') continue;
-    let rec: PredictionRecord;
-    try {
-      rec = JSON.parse(raw) as PredictionRecord;
-    } catch {
-      throw new InputError(
-        'corrupt predictions line (not JSON); delete the file to redo this cell',
-        path,
-        line,
-      );
-    }
-    // A record seen twice (should not happen) keeps its first answer: the file is append-only.
-    if (!records.has(rec.id)) records.set(rec.id, rec);
-  }
-  return { records, repaired };
 }
 
 /** Appends complete lines in one write call, so a kill leaves at most one partial line. */
@@ -264,13 +224,8 @@ export function outcomeOfLine(
   }
 }
 
-/** Streams the scoring fields of a predictions file's records, with line numbers. */
-export async function* readOutcomes(
-  path: string,
-): AsyncGenerator<{
-  record: Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
-  line: number;
-}> {
+/** Non-empty lines of a file with their 1-based numbers, streamed (nothing when the file is absent). */
+async function* nonEmptyLines(path: string): AsyncGenerator<{ text: string; line: number }> {
   if (!existsSync(path)) return;
   const lines = createInterface({
     input: createReadStream(path, { encoding: 'utf8' }),
@@ -279,14 +234,22 @@ export async function* readOutcomes(
   let line = 0;
   for await (const text of lines) {
     line++;
-    if (text === '') continue;
+    if (text !== '') yield { text, line };
+  }
+}
+
+function corrupt(path: string, line: number): InputError {
+  return new InputError('corrupt predictions line (not JSON); delete the file to redo this cell', path, line);
+}
+
+/** Streams the scoring fields of a predictions file's records, with line numbers. */
+export async function* readOutcomes(path: string): AsyncGenerator<{
+  record: Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
+  line: number;
+}> {
+  for await (const { text, line } of nonEmptyLines(path)) {
     const record = outcomeOfLine(text);
-    if (!record)
-      throw new InputError(
-        'corrupt predictions line (not JSON); delete the file to redo this cell',
-        path,
-        line,
-      );
+    if (!record) throw corrupt(path, line);
     yield { record, line };
   }
 }
@@ -295,24 +258,12 @@ export async function* readOutcomes(
 export async function* readRecords(
   path: string,
 ): AsyncGenerator<{ record: PredictionRecord; line: number; text: string }> {
-  if (!existsSync(path)) return;
-  const lines = createInterface({
-    input: createReadStream(path, { encoding: 'utf8' }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text === '') continue;
+  for await (const { text, line } of nonEmptyLines(path)) {
     let record: PredictionRecord;
     try {
       record = JSON.parse(text) as PredictionRecord;
     } catch {
-      throw new InputError(
-        'corrupt predictions line (not JSON); delete the file to redo this cell',
-        path,
-        line,
-      );
+      throw corrupt(path, line);
     }
     yield { record, line, text };
   }

@@ -3,6 +3,7 @@
  * shows. One seed keeps its confidence interval; several seeds give mean and sample sd.
  */
 import { createHash } from 'node:crypto';
+import { METRIC_NAMES } from '../harness/metrics.ts';
 import type { Interval, MetricName, PerClass } from '../harness/types.ts';
 import type { LoadedRun, ResultCell, ResultSet } from './load-results.ts';
 
@@ -56,18 +57,8 @@ export interface LeaderboardModel {
   results: ResultSet;
 }
 
-/** Canonical order of metrics in tables (architecture doc, section 5). */
-export const METRIC_ORDER: readonly MetricName[] = [
-  'accuracy',
-  'macro_f1',
-  'weighted_f1',
-  'micro_f1',
-  'micro_f1_excl_neutral',
-  'ua',
-  'wa',
-  'pos_neg_f1',
-  'parse_rate',
-];
+/** Canonical order of metrics in tables: the order metrics files list them (architecture doc, section 5). */
+export const METRIC_ORDER: readonly MetricName[] = METRIC_NAMES;
 
 export const METRIC_LABEL: Record<MetricName, string> = {
   accuracy: 'Acc',

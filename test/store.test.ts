@@ -7,7 +7,7 @@ import {
   appendLines,
   outcomeOfLine,
   RunLock,
-  readPredictionsForResume,
+  readOutcomes,
   readRecords,
   recordLine,
   repairTornTail,
@@ -29,9 +29,10 @@ describe('predictions store', () => {
     appendLines(file, [recordLine(rec('a', 'joy')), recordLine(rec('b', 'anger'))]);
     // Simulate a kill in the middle of the next write.
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"id":"c","gold":"jo`);
-    const { records, repaired } = await readPredictionsForResume(file);
-    expect(repaired).toBe(true);
-    expect([...records.keys()]).toEqual(['a', 'b']);
+    expect(await repairTornTail(file)).toBe(true);
+    const ids: string[] = [];
+    for await (const { record } of readOutcomes(file)) ids.push(record.id);
+    expect(ids).toEqual(['a', 'b']);
     expect(readFileSync(file, 'utf8').endsWith('}\n')).toBe(true);
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
   });
@@ -40,8 +41,11 @@ describe('predictions store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ee-store-'));
     const file = join(dir, 'seed-1.jsonl');
     writeFileSync(file, `${recordLine(rec('a', 'joy'))}not json\n`);
-    await expect(readPredictionsForResume(file)).rejects.toThrow(InputError);
-    await expect(readPredictionsForResume(file)).rejects.toThrow(/:2: corrupt predictions line/);
+    const drain = async (gen: AsyncGenerator<unknown>) => {
+      for await (const _ of gen);
+    };
+    await expect(drain(readOutcomes(file))).rejects.toThrow(InputError);
+    await expect(drain(readRecords(file))).rejects.toThrow(/:2: corrupt predictions line/);
   });
 
   it('writes records with a fixed key order and no timing, so finished files compare byte for byte', () => {

@@ -7,5 +7,7 @@ import { main } from '../../harness/cli.ts';
 const started = performance.now();
 const code = await main(['node', 'emotion-eval', ...process.argv.slice(2)]);
 const maxRssMiB = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(`\n${JSON.stringify({ code, seconds: (performance.now() - started) / 1000, maxRssMiB })}\n`);
+process.stdout.write(
+  `\n${JSON.stringify({ code, seconds: (performance.now() - started) / 1000, maxRssMiB })}\n`,
+);
 process.exitCode = code;
