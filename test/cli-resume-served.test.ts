@@ -12,7 +12,7 @@ const labels = ['neutral', 'joy', 'surprise', 'anger', 'sadness', 'disgust', 'fe
 let server: TestOpenAIServer;
 beforeAll(async () => {
   server = await startOpenAIServer({
-    latencyMs: 15,
+    latencyMs: 40,
     models: [{ id: 'llama-emotion-lora', owned_by: 'generic' }],
     // A fixed answer per prompt; one prompt in eight gets an answer that is no label.
     answer: (req) => {
@@ -107,7 +107,7 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
           const lines = existsSync(predictions)
             ? readFileSync(predictions, 'utf8').split('\n').length - 1
             : 0;
-          if (lines >= n / 2) {
+          if (lines >= n / 3) {
             clearInterval(timer);
             child.kill('SIGKILL');
           }
@@ -118,7 +118,7 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
     const complete = readFileSync(predictions, 'utf8').split('\n');
     complete.pop(); // a line cut by the kill has no newline yet
     const recordedAtKill = complete.filter(Boolean).map((l) => JSON.parse(l).text as string);
-    expect(recordedAtKill.length).toBeGreaterThanOrEqual(n / 2);
+    expect(recordedAtKill.length).toBeGreaterThanOrEqual(n / 3);
     expect(recordedAtKill.length).toBeLessThan(n);
 
     const afterKill = server.requests.length;
