@@ -310,6 +310,7 @@ function buildProgram(): Command {
     .option('--seed <n>', 'seed of the resampling tests', positiveInt('--seed'))
     .option('--junit <file>', 'write JUnit XML (one test case per task)')
     .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
+    .option('--chart <file>', 'write a chart of the deltas with their CIs (.png, .svg or .pdf)')
     .option('--json', 'machine-readable output')
     .action(async (opts: CompareCliOptions) => {
       const { compareCommand } = await import('./report-commands.ts');
@@ -331,6 +332,7 @@ export interface CompareCliOptions {
   seed?: number;
   junit?: string;
   markdown?: string;
+  chart?: string;
   json?: boolean;
 }
 

@@ -57,6 +57,20 @@ export async function compareCommand(o: CompareCliOptions): Promise<number> {
     seed: o.seed,
   });
   if (o.junit) writeTextAtomic(resolve(o.junit), renderJunit(result));
+  if (o.chart) {
+    const { writeComparisonChart } = await import('../reports/figures.ts');
+    const format = /\.(png|svg|pdf)$/i.exec(o.chart)?.[1]?.toLowerCase() as 'png' | 'svg' | 'pdf' | undefined;
+    if (!format) throw new InputError(`--chart: expected a file ending in .png, .svg or .pdf, got '${o.chart}'`);
+    const rows = result.cells.map((c) => ({
+      task: c.task,
+      adapter: c.adapter,
+      delta: c.delta,
+      low: c.ci.low,
+      high: c.ci.high,
+      significant: c.pAdjusted < o.alpha,
+    }));
+    await writeComparisonChart(rows, resolve(o.chart), format, 'Candidate - baseline (headline metric)');
+  }
   if (o.markdown) writeTextAtomic(resolve(o.markdown), renderCompareMarkdown(result));
   process.stdout.write(o.json ? `${JSON.stringify(result, null, 2)}\n` : renderCompareTerminal(result));
   return result.exitCode;

@@ -4,21 +4,14 @@
  * uninterrupted run's byte for byte, with no duplicate or missing line, and no example that was
  * already recorded may be handed to the adapter again (checked on the EMOTION_EVAL_TRACE log).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../harness/random.ts';
-import { cliAsync } from './support/cli.ts';
+import { cli, cliAsync } from './support/cli.ts';
+import { killAndResume } from './support/kill-resume.ts';
+import { repoRoot } from './support/paths.ts';
 import { writeSyntheticMeld } from './support/synthetic-meld.ts';
-
-/** Ids of the complete lines (a line cut by the kill has no newline yet and is left out). */
-const recordedIds = (file: string): string[] => {
-  if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  lines.pop();
-  return lines.filter(Boolean).map((l) => JSON.parse(l).id);
-};
 
 describe('kill -9 at 20 points and resume (ONNX baseline)', () => {
   it('ends byte-identical to an uninterrupted run and never recomputes a recorded example', async () => {
@@ -51,63 +44,59 @@ describe('kill -9 at 20 points and resume (ONNX baseline)', () => {
     const clean = await cliAsync(args(join(root, 'clean')));
     expect(clean.code, clean.stderr).toBe(0);
 
-    // Kills happen in episodes: each episode kills one output folder at seeded points until a start
-    // is let run to the end, then checks it. A start that finishes before its kill point (a loaded
-    // machine) just ends the episode early; episodes go on until 20 kills have happened.
-    const rng = new Rng(20);
-    let kills = 0;
-    let episodes = 0;
-    while (kills < 20 && episodes < 12) {
-      const out = join(root, `killed-${episodes}`);
-      const predictions = join(out, 'r/predictions/meld-7/tfidf-logreg/seed-1.jsonl');
-      let finished = false;
-      for (let attempt = 0; attempt < 40 && !finished; attempt++) {
-        const trace = join(root, `trace-${episodes}-${attempt}.jsonl`);
-        const before = new Set(recordedIds(predictions));
-        const target = before.size + 1 + rng.int(Math.max(1, Math.floor((1500 - before.size) / 40)));
-        const r = await cliAsync(args(out), {
-          env: { EMOTION_EVAL_TRACE: trace },
-          onSpawn: (child) => {
-            if (kills >= 20) return;
-            const timer = setInterval(() => {
-              if (recordedIds(predictions).length >= target) {
-                clearInterval(timer);
-                child.kill('SIGKILL');
-              }
-            }, 2);
-            child.on('exit', () => clearInterval(timer));
-          },
-        });
-        if (r.signal === 'SIGKILL') kills++;
-        else {
-          expect(r.code, r.stderr).toBe(0);
-          finished = true;
+    const { kills } = await killAndResume({
+      root,
+      args,
+      predictions: (out) => join(out, 'r/predictions/meld-7/tfidf-logreg/seed-1.jsonl'),
+      total: 1500,
+      kills: 20,
+      seed: 20,
+      verify: (out) => {
+        for (const rel of [
+          'predictions/meld-7/tfidf-logreg/seed-1.jsonl',
+          'metrics/meld-7/tfidf-logreg/seed-1.json',
+        ]) {
+          expect(readFileSync(join(out, 'r', rel), 'utf8'), rel).toBe(
+            readFileSync(join(root, 'clean/r', rel), 'utf8'),
+          );
         }
-        const handed = existsSync(trace)
-          ? readFileSync(trace, 'utf8')
-              .split('\n')
-              .filter(Boolean)
-              .flatMap((l) => JSON.parse(l).ids as string[])
-          : [];
-        for (const id of handed)
-          expect(before.has(id), `${id} was recorded before attempt ${attempt}`).toBe(false);
-      }
-      expect(finished).toBe(true);
-      const ids = recordedIds(predictions);
-      expect(ids.length).toBe(1500);
-      expect(new Set(ids).size).toBe(1500);
-      for (const rel of [
-        'predictions/meld-7/tfidf-logreg/seed-1.jsonl',
-        'metrics/meld-7/tfidf-logreg/seed-1.json',
-        'summary.json',
-      ]) {
-        const a = readFileSync(join(root, 'clean/r', rel), 'utf8');
-        const b = readFileSync(join(out, 'r', rel), 'utf8');
-        if (rel === 'summary.json') expect(JSON.parse(b).cells).toEqual(JSON.parse(a).cells);
-        else expect(b, rel).toBe(a);
-      }
-      episodes++;
-    }
+        const cells = (dir: string) => JSON.parse(readFileSync(join(dir, 'r/summary.json'), 'utf8')).cells;
+        expect(cells(out)).toEqual(cells(join(root, 'clean')));
+      },
+    });
     expect(kills).toBe(20);
   }, 600_000);
+});
+
+describe('concurrent runs into one results folder', () => {
+  it('a second process on a run that a live process holds is refused (exit 3); a dead holder is taken over', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ee-concurrent-'));
+    const args = [
+      'run',
+      '--config',
+      join(repoRoot, 'test/fixtures/plugin/config.yaml'),
+      '--out',
+      join(root, 'out'),
+      '--name',
+      'same',
+      '--no-figures',
+      '--quiet',
+    ];
+    const lock = join(root, 'out/same/.lock');
+    mkdirSync(join(root, 'out/same'), { recursive: true });
+    // This test process is alive: it stands for a first run in progress.
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }),
+    );
+    const refused = cli(args);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(new RegExp(`is in use by process ${process.pid}`));
+    expect(existsSync(join(root, 'out/same/predictions'))).toBe(false);
+    // A holder that died (a pid no process has) leaves a stale lock: the next run takes it over.
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 30, host: hostname(), since: new Date().toISOString() }));
+    const ok = cli(args);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  });
 });

@@ -1,9 +1,18 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../harness/hash.ts';
 import { cliAsync } from './support/cli.ts';
+import { killAndResume } from './support/kill-resume.ts';
 import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
 
 const KEY = 'sk-test-2f7c1e0b9d8a-should-never-be-written';
@@ -72,6 +81,7 @@ describe('served adapter through the CLI: kill -9 mid-run, resume, same result',
       { env },
     );
     expect(cleanRun.stderr).not.toMatch(/unexpected/);
+    expect(cleanRun.stderr + cleanRun.stdout).not.toContain(KEY);
     expect(cleanRun.code).toBe(0);
     const cleanRequests = server.requests.length;
     const cleanRecords = readFileSync(join(clean, 'out/r/predictions/meld-7/llm/seed-1.jsonl'), 'utf8')
@@ -227,4 +237,87 @@ describe('served faults at about 15% of requests on two replicas', () => {
       await Promise.all(replicas.map((r) => r.close()));
     }
   });
+});
+
+describe('served adapter: kill -9 at 20 points', () => {
+  it('ends byte-identical to an uninterrupted run, and no recorded example is asked again', async () => {
+    const env = { EE_TEST_KEY: KEY };
+    const root = mkdtempSync(join(tmpdir(), 'ee-served-20-'));
+    const cleanDir = join(root, 'clean');
+    const clean = await cliAsync(
+      [
+        'run',
+        '--config',
+        writeConfig(root, join(root, 'cache-clean')),
+        '--out',
+        cleanDir,
+        '--name',
+        'r',
+        '--no-figures',
+        '--quiet',
+      ],
+      { env },
+    );
+    expect(clean.code, clean.stderr).toBe(0);
+    const total = readFileSync(join(cleanDir, 'r/predictions/meld-7/llm/seed-1.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean).length;
+    let episodeCache = '';
+    const textOf = new Map(
+      readFileSync(join(cleanDir, 'r/predictions/meld-7/llm/seed-1.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const r = JSON.parse(l) as { id: string; text: string };
+          return [r.id, r.text] as const;
+        }),
+    );
+    let seen = server.requests.length;
+    const { kills } = await killAndResume({
+      root,
+      total,
+      kills: 20,
+      seed: 4,
+      env,
+      args: (out) => {
+        // Each episode has its own response cache, so every answer it gets is asked of the server.
+        episodeCache = `${out}-cache`;
+        const dir = `${out}-config`;
+        mkdirSync(dir, { recursive: true });
+        return [
+          'run',
+          '--config',
+          writeConfig(dir, episodeCache),
+          '--out',
+          out,
+          '--name',
+          'r',
+          '--no-figures',
+          '--quiet',
+        ];
+      },
+      predictions: (out) => join(out, 'r/predictions/meld-7/llm/seed-1.jsonl'),
+      // Count requests: nothing recorded before a start is asked of the server again by it (answers
+      // in flight at a kill were cached when they arrived, so they are not asked again either).
+      afterAttempt: ({ before, attempt }) => {
+        const recorded = [...before].map((id) => `: ${textOf.get(id)}`);
+        for (const req of server.requests.slice(seen)) {
+          expect(
+            recorded.some((t) => req.prompt.endsWith(t)),
+            `attempt ${attempt} asked again: ${req.prompt}`,
+          ).toBe(false);
+        }
+        seen = server.requests.length;
+      },
+      verify: (out) => {
+        for (const rel of ['predictions/meld-7/llm/seed-1.jsonl', 'metrics/meld-7/llm/seed-1.json']) {
+          expect(readFileSync(join(out, 'r', rel), 'utf8'), rel).toBe(
+            readFileSync(join(cleanDir, 'r', rel), 'utf8'),
+          );
+        }
+      },
+    });
+    expect(kills).toBe(20);
+    for (const f of allFiles(root)) expect(readFileSync(f, 'utf8').includes(KEY), f).toBe(false);
+  }, 600_000);
 });

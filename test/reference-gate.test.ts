@@ -83,12 +83,17 @@ describe('committed reference run', () => {
       join(dir, 'gate.xml'),
       '--markdown',
       join(dir, 'gate.md'),
+      '--chart',
+      join(dir, 'gate.png'),
     ]);
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     const md = readFileSync(join(dir, 'gate.md'), 'utf8');
     expect(md).toMatch(/meld-7.*tfidf-logreg.*regressed/);
     const xml = readFileSync(join(dir, 'gate.xml'), 'utf8');
     expect(xml).toMatch(/<failure/);
+    const png = readFileSync(join(dir, 'gate.png'));
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.length).toBeGreaterThan(5_000);
     expect(relative(repoRoot, reference)).toBe('results/reference/default');
   });
 });
