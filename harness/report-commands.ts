@@ -60,7 +60,8 @@ export async function compareCommand(o: CompareCliOptions): Promise<number> {
   if (o.chart) {
     const { writeComparisonChart } = await import('../reports/figures.ts');
     const format = /\.(png|svg|pdf)$/i.exec(o.chart)?.[1]?.toLowerCase() as 'png' | 'svg' | 'pdf' | undefined;
-    if (!format) throw new InputError(`--chart: expected a file ending in .png, .svg or .pdf, got '${o.chart}'`);
+    if (!format)
+      throw new InputError(`--chart: expected a file ending in .png, .svg or .pdf, got '${o.chart}'`);
     const rows = result.cells.map((c) => ({
       task: c.task,
       adapter: c.adapter,

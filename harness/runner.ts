@@ -94,8 +94,16 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   for (const t of plan.tasks) await checkPresent(t);
   const tasks = new Map<PlannedTask, Task>();
   const whole = new Map<string, { n: number; ids: string }>();
+  // How many planned tasks read each loader split: the last one consumes it (memory stays flat).
+  const uses = new Map<string, number>();
+  const splitKeys = (t: PlannedTask) =>
+    (t.protocol.splits[t.split] ?? []).map((ls) => `${t.loader.id}\u0000${t.dir}\u0000${ls}`);
+  for (const t of plan.tasks) for (const k of splitKeys(t)) uses.set(k, (uses.get(k) ?? 0) + 1);
   for (const t of plan.tasks) {
-    let task = await builder.build(t.loader, t.protocol, t.split, t.dir, { limit: config.limit });
+    const keys = splitKeys(t);
+    for (const k of keys) uses.set(k, uses.get(k)! - 1);
+    const consume = keys.every((k) => uses.get(k) === 0);
+    let task = await builder.build(t.loader, t.protocol, t.split, t.dir, { limit: config.limit, consume });
     whole.set(task.id, { n: task.examples.length, ids: idsHash(task.examples) });
     if (options.shard) task = shardTask(task, options.shard);
     tasks.set(t, task);

@@ -11,6 +11,10 @@ import type {
   Utterance,
 } from './types.ts';
 
+function cacheKey(loader: DatasetLoader, dir: string, split: string): string {
+  return `${loader.id}\u0000${dir}\u0000${split}`;
+}
+
 /** Task id: the protocol id for the test split (the reported one), `protocol.split` otherwise. */
 export function taskId(protocol: string, split: TaskSplit): string {
   return split === 'test' ? protocol : `${protocol}.${split}`;
@@ -41,7 +45,7 @@ export class TaskBuilder {
   }
 
   #loadSplit(loader: DatasetLoader, dir: string, split: string): Promise<LoadedLoaderSplit> {
-    const key = `${loader.id}\u0000${dir}\u0000${split}`;
+    const key = cacheKey(loader, dir, split);
     let pending = this.#cache.get(key);
     if (!pending) {
       pending = loader.load(dir, split);
@@ -59,7 +63,14 @@ export class TaskBuilder {
     protocol: Protocol,
     split: TaskSplit,
     dir: string,
-    options: { limit?: number } = {},
+    options: {
+      limit?: number;
+      /**
+       * This is the last use of these loader splits: let go of the loader's objects while the
+       * examples are built, so a very large split never holds both at once (memory stays flat).
+       */
+      consume?: boolean;
+    } = {},
   ): Promise<Task> {
     const loaderSplits = protocol.splits[split];
     if (!loaderSplits || loaderSplits.length === 0) {
@@ -72,6 +83,7 @@ export class TaskBuilder {
     let variant: string | undefined;
     for (const ls of loaderSplits) {
       const loaded = await this.#loadSplit(loader, dir, ls);
+      if (options.consume) this.#cache.delete(cacheKey(loader, dir, ls));
       if (!loaded.dialogues.some((d) => d.utterances.length > 0)) {
         // No official release ships an empty split: an emptied or truncated file is bad input.
         throw new DataError(
@@ -82,7 +94,10 @@ export class TaskBuilder {
       }
       files.push(...loaded.files);
       variant ??= loaded.variant;
-      for (const dialogue of loaded.dialogues) {
+      const dialogues = loaded.dialogues as (Dialogue | undefined)[];
+      for (let d = 0; d < dialogues.length; d++) {
+        const dialogue = dialogues[d]!;
+        if (options.consume) dialogues[d] = undefined;
         if (protocol.selectDialogue && !protocol.selectDialogue(dialogue, split)) continue;
         // One small turn list per dialogue, shared by its examples (context is a view of it), so
         // memory stays linear in utterances and the loader's objects can be freed.
