@@ -66,7 +66,10 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
 
   const dialogues: Dialogue[] = [];
   const finished = new Set<number>();
-  const seen = new Map<string, number>();
+  // Rows of a dialogue are contiguous (checked below), so a repeated (Dialogue_ID, Utterance_ID) can
+  // only repeat within the current dialogue: remembering that dialogue's rows is enough, and keeps
+  // memory flat on very large files.
+  let seen = new Map<number, number>();
   let current: { num: number; dialogue: Dialogue } | undefined;
   // Speakers and labels repeat on every row: one string each keeps a large release small in memory.
   const strings = new Map<string, string>();
@@ -81,7 +84,7 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
     const dia = nonNegativeInt(v.Dialogue_ID!, 'Dialogue_ID', file, line);
     const utt = nonNegativeInt(v.Utterance_ID!, 'Utterance_ID', file, line);
     const key = `dia${dia}_utt${utt}`;
-    const earlier = seen.get(key);
+    const earlier = current?.num === dia ? seen.get(utt) : undefined;
     if (earlier !== undefined) {
       throw new DataError(
         file,
@@ -89,7 +92,6 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
         `duplicate (Dialogue_ID, Utterance_ID) = (${dia}, ${utt}); first seen on line ${earlier}`,
       );
     }
-    seen.set(key, line);
     const text = fix(v.Utterance!);
     if (text.trim() === '')
       throw new DataError(file, line, `utterance ${key} has no text (empty Utterance field)`);
@@ -109,7 +111,9 @@ async function loadMeld(dir: string, split: string): Promise<LoadedSplit> {
       if (current) finished.add(current.num);
       current = { num: dia, dialogue: { id: `${split}/dia${dia}`, utterances: [] } };
       dialogues.push(current.dialogue);
+      seen = new Map();
     }
+    seen.set(utt, line);
     const utterance: Utterance = {
       id: `${split}/${key}`,
       text,
