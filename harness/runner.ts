@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { RunConfigFile } from './config.ts';
 import { InputError, RuntimeFailure } from './errors.ts';
+import { collectGarbage } from './gc.ts';
 import { hashValue, sha256 } from './hash.ts';
 import { releaseSessions } from './inference/onnx.ts';
 import { computeMetrics } from './metrics.ts';
@@ -67,6 +68,9 @@ export interface RunResult {
   interrupted: boolean;
 }
 
+/** Examples between garbage collections while predicting (only very large tasks ever reach it). */
+const COLLECT_EVERY = 200_000;
+
 /** Previous turns copied into each prediction record. */
 const CONTEXT_IN_RECORDS = 5;
 
@@ -110,6 +114,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   }
   // The evaluated splits are built: let the loaders' own objects go (train/dev reload on demand).
   builder.release();
+  collectGarbage();
 
   const env = {
     baseDir: options.baseDir,
@@ -212,6 +217,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         bootstrap: config.bootstrap,
       });
       if (worked) cellsRun++;
+      if (worked) collectGarbage();
       const key = `${cell.task.id}/${cell.adapter.id}/seed-${cell.seed}`;
       if (facts) manifest.cells[key] = facts;
       if (metrics) summaryCells.push(summaryCell(metrics));
@@ -265,20 +271,7 @@ async function runCell(
   const metricsPath = o.paths.metrics(task.id, adapter.id, seed);
   // Only ids are kept while predicting: records go straight to the append-only file, so memory
   // stays flat however large the task (a million utterances run in well under 1 GiB).
-  await repairTornTail(predPath, o.log);
-  const taskIds = new Set(task.examples.map((e) => e.id));
-  const recorded = new Set<string>();
-  for await (const { record, line } of readOutcomes(predPath)) {
-    if (!taskIds.has(record.id)) {
-      throw new InputError(
-        `holds example '${record.id}', which this task does not have; the data changed since the run started`,
-        predPath,
-        line,
-      );
-    }
-    if (o.retryErrors && record.parse === 'error') recorded.delete(record.id);
-    else recorded.add(record.id);
-  }
+  const recorded = await recordedIds(predPath, task, o);
   const todo = task.examples.filter((e) => !recorded.has(e.id));
   let facts: AdapterFacts | undefined;
   let worked = false;
@@ -295,6 +288,7 @@ async function runCell(
       : undefined;
     const limit = pLimit(Math.max(1, adapter.concurrency ?? 1));
     let failure: unknown;
+    let sinceCollect = 0;
     await Promise.all(
       batches.map((batch) =>
         limit(async () => {
@@ -305,6 +299,13 @@ async function runCell(
             const predictions = await adapter.predict(batch, ctx);
             appendLines(predPath, toRecords(batch, predictions, adapter.id).map(recordLine));
             progress?.advance(batch.length);
+            sinceCollect += batch.length;
+            if (sinceCollect >= COLLECT_EVERY) {
+              // Records are garbage once written; on very large tasks collect now and then, so the
+              // heap does not grow to a multiple of what is alive (a 1M-utterance run stays < 1 GiB).
+              sinceCollect = 0;
+              collectGarbage();
+            }
           } catch (err) {
             failure ??= err;
           }
@@ -345,6 +346,30 @@ async function runCell(
   return { worked, metrics, facts };
 }
 
+/**
+ * Ids already recorded for this cell (a torn last line is cut first; with --retry-errors, examples
+ * recorded as errors are left out so they are redone). A record of an example the task does not
+ * have means the data changed since the run started: bad input.
+ */
+async function recordedIds(predPath: string, task: Task, o: CellOptions): Promise<Set<string>> {
+  await repairTornTail(predPath, o.log);
+  const recorded = new Set<string>();
+  if (!existsSync(predPath)) return recorded;
+  const taskIds = new Set(task.examples.map((e) => e.id));
+  for await (const { record, line } of readOutcomes(predPath)) {
+    if (!taskIds.has(record.id)) {
+      throw new InputError(
+        `holds example '${record.id}', which this task does not have; the data changed since the run started`,
+        predPath,
+        line,
+      );
+    }
+    if (o.retryErrors && record.parse === 'error') recorded.delete(record.id);
+    else recorded.add(record.id);
+  }
+  return recorded;
+}
+
 /** What scoring needs of a record; labels interned so a million records stay small. */
 type Outcome = Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
 
@@ -361,27 +386,36 @@ async function finishPredictions(path: string, task: Task): Promise<Outcome[]> {
     interned.set(s, s);
     return s;
   };
-  const outcomes = new Map<string, Outcome>();
-  let inOrder = true;
-  let i = 0;
+  const outcome = (r: Outcome, e?: Example): Outcome => ({
+    // The example's own strings where the record matches it: a million outcomes add no new ids.
+    id: e?.id ?? r.id,
+    gold: intern(r.gold),
+    pred: r.pred === null ? null : intern(r.pred),
+    parse: r.parse,
+    dialogueId: e ? e.dialogueId : r.dialogueId,
+  });
+  // The usual case: the file is already in example order (one batch at a time, or an uninterrupted
+  // run), and outcomes are collected in one pass with nothing to rewrite.
+  const inOrder: Outcome[] = [];
+  let clean = true;
   for await (const { record: r } of readOutcomes(path)) {
-    if (outcomes.has(r.id) || task.examples[i]?.id !== r.id) inOrder = false;
-    i++;
-    outcomes.set(r.id, {
-      id: r.id,
-      gold: intern(r.gold),
-      pred: r.pred === null ? null : intern(r.pred),
-      parse: r.parse,
-      dialogueId: r.dialogueId,
-    });
+    const e = task.examples[inOrder.length];
+    if (!e || e.id !== r.id) {
+      clean = false;
+      break;
+    }
+    inOrder.push(outcome(r, e));
   }
-  if (!inOrder || i !== task.examples.length)
-    await rewriteInOrder(
-      path,
-      task.examples.map((e) => e.id),
-    );
+  if (clean && inOrder.length === task.examples.length) return inOrder;
+  inOrder.length = 0;
+  const byId = new Map<string, Outcome>();
+  for await (const { record: r } of readOutcomes(path)) byId.set(r.id, outcome(r));
+  await rewriteInOrder(
+    path,
+    task.examples.map((e) => e.id),
+  );
   return task.examples.map((e) => {
-    const o = outcomes.get(e.id);
+    const o = byId.get(e.id);
     if (!o) throw new RuntimeFailure(`${path}: no prediction for '${e.id}'`);
     return o;
   });
