@@ -119,6 +119,25 @@ const permDialogue = time(() =>
   ),
 );
 
+// scipy's permutation_test on the same pairs and statistic. It costs two scikit-learn F1 calls per
+// permutation, so it runs 500 permutations and the comparison is per permutation.
+const SCIPY_PERMUTATIONS = 500;
+const pyPerm = spawnSync('/usr/bin/python3', [join(here, 'stats_bench.py')], {
+  input: JSON.stringify({
+    mode: 'permutation',
+    labels: LABELS,
+    gold: Array.from(a.gold),
+    pred: Array.from(a.pred),
+    pred_b: Array.from(b.pred),
+    permutations: SCIPY_PERMUTATIONS,
+  }),
+  encoding: 'utf8',
+});
+const scipyPerm =
+  pyPerm.status === 0
+    ? (JSON.parse(pyPerm.stdout) as { seconds: number; cpu_seconds: number; p: number; scipy: string })
+    : null;
+
 const ci = bootRuns[0]!.value;
 const result = {
   generated: new Date().toISOString(),
@@ -165,6 +184,18 @@ const result = {
     seconds_worst_case_all_pairs_differ: permWorst.seconds,
     differing_pairs: Array.from(a.pred).filter((p, i) => p !== b.pred[i]).length,
   },
+  scipy_permutation_test_weighted_f1: scipyPerm
+    ? {
+        permutations: SCIPY_PERMUTATIONS,
+        seconds: scipyPerm.seconds,
+        cpu_seconds: scipyPerm.cpu_seconds,
+        p: scipyPerm.p,
+        version: scipyPerm.scipy,
+      }
+    : { error: (pyPerm.stderr || 'python3 failed').trim().split('\n').pop() },
+  ratio_scipy_over_ours_per_permutation: scipyPerm
+    ? scipyPerm.seconds / SCIPY_PERMUTATIONS / (permSeconds / 10_000)
+    : null,
 };
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'stats.json'), `${JSON.stringify(result, null, 2)}\n`);
