@@ -85,7 +85,7 @@ async function createSession(
     }
     if (options.device === 'cuda') {
       throw new RuntimeFailure(
-        `CUDA was requested for ${modelPath} but ONNX Runtime could not use it (${cudaUnavailable}); install the CUDA build with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, or use --device cpu`,
+        `CUDA was requested for ${modelPath} but ONNX Runtime could not use it (${cudaUnavailable}); install its CUDA provider with ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install, or use --device cpu`,
       );
     }
     if (options.log && !noticeGiven.has(options.log)) {
