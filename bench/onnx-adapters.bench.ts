@@ -5,23 +5,26 @@
  *    padded tokens / real tokens, the way the adapter batches (runner chunks of adapter.batchSize in
  *    file order, bucketed by length inside each chunk), against no bucketing. Must be <= 1.15.
  * 2. onnx-classifier throughput against raw session.run on exactly the same padded batches, with
- *    tokenization, bucketing, softmax and label mapping on the adapter side. Must be >= 0.95. The
- *    ratio without tokenization (measured apart) is reported beside it.
- *    Measured two ways: the share of adapter wall time spent inside its own session.run calls (the
- *    gate: same calls, so free of run-to-run noise), and separately timed raw passes interleaved with
- *    adapter passes (reported; noisy on a shared 2-core machine). The graph costs about 14 MFLOP per
- *    token, still an order of magnitude below BERT-base, so the ratio is conservative for real encoders.
+ *    tokenization, bucketing, softmax and label mapping on the adapter side. Must be >= 0.95.
+ *    The gate is the share of wall time spent inside the adapter's own session.run calls (same
+ *    calls, so free of run-to-run noise) when the chunks are predicted on the runner's schedule:
+ *    adapter.concurrency calls in flight, so one chunk is tokenized in the worker thread while the
+ *    other runs. Reported beside it: the same share one call at a time, with and without
+ *    tokenization, and separately timed raw passes interleaved with adapter passes (noisy on a
+ *    shared 2-core machine). The graph costs about 14 MFLOP per token, an order of magnitude below
+ *    BERT-base, so the ratio is conservative for real encoders.
  * 3. onnx-causal-lm label scoring with the prompt's KV cache reused for every label against
  *    rescoring prompt + label from scratch per label: the speed-up, and the largest score difference.
  * 4. CUDA against CPU for the same graph, where a GPU is available.
  *
- * Run: node --import tsx bench/onnx-adapters.bench.ts [--n 2610] [--reps 5] [--throughput-n 512] [--lm-n 96]
+ * Run: node --import tsx bench/onnx-adapters.bench.ts [--n 2610] [--reps 7] [--throughput-n 512] [--lm-n 96]
  * Writes bench/results/onnx-adapters.json; exits 1 when a threshold is missed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, platform, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
 import { onnxCausalLmFactory } from '../adapters/onnx-causal-lm/index.ts';
 import { classifierFeeds, onnxClassifierFactory } from '../adapters/onnx-classifier/index.ts';
 import { encodeExample, specialTokenIds } from '../adapters/onnx-classifier/input-format.ts';
@@ -37,7 +40,7 @@ import { writeClassifierFolder, writeDecoderFolder } from '../test/support/tiny-
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '2610' },
-    reps: { type: 'string', default: '5' },
+    reps: { type: 'string', default: '7' },
     'lm-n': { type: 'string', default: '96' },
     'throughput-n': { type: 'string', default: '512' },
   },
@@ -215,13 +218,17 @@ async function main(): Promise<void> {
   // overhead (tokenizing, bucketing, feeds, softmax, label mapping) is measured free of run-time noise.
   const session = handle.session as { run: typeof handle.session.run };
   const realRun = handle.session.run.bind(handle.session);
+  // Busy time is the union of the intervals inside session.run, so two calls that overlap (two
+  // runner calls in flight) are not counted twice.
   let inRun = 0;
+  let active = 0;
+  let busySince = 0;
   const timedRun = (async (...a: Parameters<typeof realRun>) => {
-    const t = performance.now();
+    if (active++ === 0) busySince = performance.now();
     try {
       return await realRun(...a);
     } finally {
-      inRun += performance.now() - t;
+      if (--active === 0) inRun += performance.now() - busySince;
     }
   }) as typeof realRun;
   const runAdapter = async (c: number) => {
@@ -264,6 +271,43 @@ async function main(): Promise<void> {
     inRunRatios.push(inRun / adapter);
     overheads.push(((adapter - inRun) / throughputN) * 1000);
   }
+  // The runner's schedule: adapter.concurrency runner calls in flight (2 here), so one chunk is
+  // tokenized in the adapter's worker thread while the other runs in ONNX Runtime.
+  // Also timed against a whole raw pass over the same chunks, alternating which goes first.
+  const pipelinedRatios: number[] = [];
+  const pipelinedWall: number[] = [];
+  const pipelinedPaired: number[] = [];
+  const runPipelined = async () => {
+    session.run = timedRun;
+    inRun = 0;
+    const t = performance.now();
+    const limit = pLimit(Math.max(1, classifier.concurrency ?? 1));
+    try {
+      await Promise.all(runnerBatches.map((b) => limit(() => classifier.predict(b, ctx))));
+    } finally {
+      session.run = realRun;
+    }
+    const wall = performance.now() - t;
+    pipelinedWall.push(wall);
+    pipelinedRatios.push(inRun / wall);
+    return wall;
+  };
+  const runRawAll = async () => {
+    let total = 0;
+    for (let c = 0; c < runnerBatches.length; c++) total += await runRaw(c);
+    return total;
+  };
+  for (let r = 0; r < REPS; r++) {
+    if (r % 2 === 0) {
+      const raw = await runRawAll();
+      pipelinedPaired.push(raw / (await runPipelined()));
+    } else {
+      const wall = await runPipelined();
+      pipelinedPaired.push((await runRawAll()) / wall);
+    }
+  }
+  const pipelinedRatio = median(pipelinedRatios);
+
   // Tokenization alone, on the same examples the adapter tokenizes (same tokenizer and format):
   // input preparation, reported apart from the runner's own overhead as the baseline bench does
   // with featurization (bench/runner-overhead.bench.ts).
@@ -295,6 +339,12 @@ async function main(): Promise<void> {
     ratio: round(inRunRatio),
     ratio_definition:
       'ratio = time inside session.run during adapter.predict / adapter.predict wall time (median over reps): the throughput of the adapter against raw session.run on the very same batches, timed in the same calls. paired_ratio = separately timed raw session.run passes / adapter passes, interleaved chunk by chunk; on a loaded 2-core machine it carries the run-time noise of two separate runs.',
+    runner_ratios: pipelinedRatios.map(round),
+    runner_ratio: round(pipelinedRatio),
+    runner_wall_ms: round(median(pipelinedWall)),
+    runner_paired_ratios: pipelinedPaired.map(round),
+    runner_paired_ratio: round(median(pipelinedPaired)),
+    runner_ratio_definition: `runner_ratio = time inside session.run / wall time of the same chunks predicted on the runner's schedule: adapter.concurrency (${classifier.concurrency ?? 1}) calls in flight, tokenization included (done in a worker thread while the other call runs in ONNX Runtime).`,
     tokenize_ms: round(tokenizeMs),
     tokenize_us_per_example: round((tokenizeMs / throughputN) * 1000),
     ratio_excluding_tokenization: round(
@@ -303,17 +353,14 @@ async function main(): Promise<void> {
       ),
     ),
     gate_definition:
-      'gate: ratio_excluding_tokenization >= 0.95 (the runner and adapter overhead around session.run: batching, bucketing, tensors, softmax, label mapping; tokenization is input preparation, reported as tokenize_us_per_example, as the baseline bench reports featurization). ratio (tokenization included) is reported beside it.',
+      'gate: runner_ratio >= 0.95 (tokenization included, on the schedule the runner uses). ratio (one call at a time, tokenization in-line) and ratio_excluding_tokenization are reported beside it.',
     threshold: 0.95,
-    pass:
-      median(
-        inRunRatios.map((x, i) => (x * adapterTimes[i]!) / Math.max(1e-9, adapterTimes[i]! - tokenizeMs)),
-      ) >= 0.95,
+    pass: pipelinedRatio >= 0.95,
     load_average_at_start: loadAtStart,
   };
   const throughputExcl = () => throughput.ratio_excluding_tokenization;
   log.info(
-    `throughput: in-run ratio ${inRunRatio.toFixed(4)} (excluding tokenization ${throughputExcl().toFixed(4)}, tokenization ${((tokenizeMs / throughputN) * 1000).toFixed(0)} us/example), overhead ${median(overheads).toFixed(0)} us/example; paired: adapter ${adapterMs.toFixed(0)} ms vs raw ${rawMs.toFixed(0)} ms -> ${ratio.toFixed(4)}`,
+    `throughput: runner ratio ${pipelinedRatio.toFixed(4)} (2 calls in flight; paired with raw passes ${median(pipelinedPaired).toFixed(4)}); one call at a time ${inRunRatio.toFixed(4)} (excluding tokenization ${throughputExcl().toFixed(4)}, tokenization ${((tokenizeMs / throughputN) * 1000).toFixed(0)} us/example), overhead ${median(overheads).toFixed(0)} us/example; paired: adapter ${adapterMs.toFixed(0)} ms vs raw ${rawMs.toFixed(0)} ms -> ${ratio.toFixed(4)}`,
   );
 
   // 3. KV reuse against full rescoring.

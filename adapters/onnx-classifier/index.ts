@@ -18,7 +18,7 @@ import type {
   Example,
   Prediction,
 } from '../../harness/types.ts';
-import { encodeExample, type InputFormat, specialTokenIds } from './input-format.ts';
+import { type InputFormat, specialTokenIds } from './input-format.ts';
 import {
   batchSizeSchema,
   checkVocabulary,
@@ -30,6 +30,7 @@ import {
   resolvePath,
 } from './model-folder.ts';
 import { toFloat32 } from './tensor-data.ts';
+import { TokenizerWorker } from './tokenizer-worker.ts';
 
 const schema = z
   .object({
@@ -172,6 +173,9 @@ class OnnxClassifier implements Adapter {
   readonly type = 'onnx-classifier';
   /** Examples per runner call; the adapter re-batches them by length inside. */
   readonly batchSize = 256;
+  /** Two runner calls in flight: one is tokenized (in a worker) while the other runs. */
+  readonly concurrency = 2;
+  #tokenizerWorker: TokenizerWorker | undefined;
   readonly #sizer: BatchSizer;
   readonly #specialIds: Set<number>;
   readonly #padId: number;
@@ -236,9 +240,20 @@ class OnnxClassifier implements Adapter {
     return this.#mapping;
   }
 
+  async close(): Promise<void> {
+    await this.#tokenizerWorker?.close();
+    this.#tokenizerWorker = undefined;
+  }
+
   async predict(batch: readonly Example[], ctx: CellContext): Promise<Prediction[]> {
     const mapping = this.#mapFor(ctx.labels);
-    const encoded = batch.map((e) => encodeExample(e, this.folder.tokenizer, this.format, this.#specialIds));
+    this.#tokenizerWorker ??= new TokenizerWorker(this.folder.tokenizerJson, this.folder.tokenizerConfig);
+    const encoded = await this.#tokenizerWorker.encode(
+      batch,
+      this.folder.tokenizer,
+      this.format,
+      this.#specialIds,
+    );
     const lengths = encoded.map((e) => e.ids.length);
     const order = lengthOrder(lengths);
     const results = await this.#sizer.runAll(

@@ -62,6 +62,17 @@ export function encodeExample(
   }
 }
 
+/** What the first encoding attempt of an example tokenizes (all its context turns kept). */
+export function firstAttempt(example: Example, format: InputFormat): { text: string; pair?: string } {
+  const target = turnText(example.speaker, example.text, format.speakers && format.contextTurns > 0);
+  const turns = (format.contextTurns > 0 ? example.context.slice(-format.contextTurns) : []).map((t) =>
+    turnText(t.speaker, t.text, format.speakers),
+  );
+  if (turns.length === 0) return { text: target };
+  if (format.mode === 'pair') return { text: turns.join(format.separator), pair: target };
+  return { text: [...turns, `${format.targetMarker}${target}`].join(format.separator) };
+}
+
 function encodeTurns(
   tokenizer: Tokenizer,
   turns: readonly string[],
