@@ -1,6 +1,7 @@
 /**
  * Memory stays flat as a dataset grows: a synthetic MELD-format release with 1,000,000 test
- * utterances runs through `majority` and `score`; peak RSS must stay under 1 GiB. The same run on
+ * utterances runs through `majority` and `score`; peak RSS must stay under 1 GB (10^9 bytes, the
+ * stricter reading: 953.7 MiB). The same run on
  * 100,000 utterances is measured beside it, so the ratio shows how memory grows with size.
  */
 import { spawnSync } from 'node:child_process';
@@ -63,14 +64,17 @@ for (const n of sizes) {
 
 const big = results['1000000'] as { run: { maxRssMiB: number }; score: { maxRssMiB: number } };
 const small = results['100000'] as { run: { maxRssMiB: number }; score: { maxRssMiB: number } };
+// 1 GB read as 10^9 bytes, not 1 GiB: the stricter of the two.
+const BOUND_MIB = 1e9 / 2 ** 20;
 const summary = {
   benchmark: 'memory-scale',
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-  bound_mib: 1024,
+  bound: '1 GB = 10^9 bytes',
+  bound_mib: Math.round(BOUND_MIB * 10) / 10,
   run_1m_peak_rss_mib: Math.round(big.run.maxRssMiB),
   score_1m_peak_rss_mib: Math.round(big.score.maxRssMiB),
-  within_bound: big.run.maxRssMiB < 1024 && big.score.maxRssMiB < 1024,
+  within_bound: big.run.maxRssMiB < BOUND_MIB && big.score.maxRssMiB < BOUND_MIB,
   run_rss_ratio_1m_vs_100k: Math.round((100 * big.run.maxRssMiB) / small.run.maxRssMiB) / 100,
   score_rss_ratio_1m_vs_100k: Math.round((100 * big.score.maxRssMiB) / small.score.maxRssMiB) / 100,
   sizes: results,
@@ -82,3 +86,4 @@ writeFileSync(
 );
 console.log(JSON.stringify(summary, null, 2));
 rmSync(root, { recursive: true, force: true });
+if (!summary.within_bound) process.exitCode = 1;

@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { RunConfigFile } from './config.ts';
 import { InputError, RuntimeFailure } from './errors.ts';
-import { collectGarbage } from './gc.ts';
+import { collectGarbage, collectGarbageIfLarge } from './gc.ts';
 import { hashValue, sha256 } from './hash.ts';
 import { releaseSessions } from './inference/onnx.ts';
 import { computeMetrics } from './metrics.ts';
@@ -270,7 +270,7 @@ async function runCell(
   const predPath = o.paths.predictions(task.id, adapter.id, seed);
   const metricsPath = o.paths.metrics(task.id, adapter.id, seed);
   // Only ids are kept while predicting: records go straight to the append-only file, so memory
-  // stays flat however large the task (a million utterances run in well under 1 GiB).
+  // stays flat however large the task (a million utterances run in well under 1 GB).
   const recorded = await recordedIds(predPath, task, o);
   const todo = task.examples.filter((e) => !recorded.has(e.id));
   let facts: AdapterFacts | undefined;
@@ -302,7 +302,7 @@ async function runCell(
             sinceCollect += batch.length;
             if (sinceCollect >= COLLECT_EVERY) {
               // Records are garbage once written; on very large tasks collect now and then, so the
-              // heap does not grow to a multiple of what is alive (a 1M-utterance run stays < 1 GiB).
+              // heap does not grow to a multiple of what is alive (a 1M-utterance run stays < 1 GB).
               sinceCollect = 0;
               collectGarbage();
             }
@@ -320,7 +320,11 @@ async function runCell(
     return { worked, metrics: readJson<MetricsFile>(metricsPath) };
   }
 
+  // Around reading the outcomes back: the garbage of writing records goes first, that of reading
+  // them next, so scoring a very large task starts from what is alive.
+  collectGarbageIfLarge(task.examples.length);
   const ordered = await finishPredictions(predPath, task);
+  collectGarbageIfLarge(task.examples.length);
   const resamples = o.bootstrap?.resamples ?? 1000;
   const scored =
     resamples > 0

@@ -1,4 +1,5 @@
 import { DataError, InputError } from './errors.ts';
+import { collectGarbageIfLarge } from './gc.ts';
 import type {
   ContextTurn,
   DatasetLoader,
@@ -84,6 +85,10 @@ export class TaskBuilder {
     for (const ls of loaderSplits) {
       const loaded = await this.#loadSplit(loader, dir, ls);
       if (options.consume) this.#cache.delete(cacheKey(loader, dir, ls));
+      // The parser's garbage goes before the examples are built; on a consumed split, the loader's
+      // objects go as they are replaced by examples.
+      const utterances = loaded.dialogues.reduce((n, d) => n + (d?.utterances.length ?? 0), 0);
+      collectGarbageIfLarge(utterances);
       if (!loaded.dialogues.some((d) => d.utterances.length > 0)) {
         // No official release ships an empty split: an emptied or truncated file is bad input.
         throw new DataError(
@@ -115,6 +120,7 @@ export class TaskBuilder {
           examples.push(example);
         }
       }
+      if (options.consume) collectGarbageIfLarge(utterances);
     }
     const limited = options.limit !== undefined ? examples.slice(0, options.limit) : examples;
     return {
