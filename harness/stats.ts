@@ -792,8 +792,8 @@ export function inferProtocol(records: readonly OutcomeRecord[]): ProtocolLike {
 
 /**
  * n, metrics, per_class, confusion, parse_counts and `ci` (percentile bootstrap, resampling
- * dialogues when the records carry `dialogueId`) for every metric in `protocol.metrics` plus the
- * headline. Defaults: 1000 resamples, seed 0, unit 'dialogue', level 0.95.
+ * dialogues when the records carry `dialogueId`) for every metric computed, the headline and
+ * `protocol.metrics` included. Defaults: 1000 resamples, seed 0, unit 'dialogue', level 0.95.
  */
 export function scoreRecords(
   records: readonly (OutcomeRecord & { dialogueId?: string })[],
@@ -802,7 +802,14 @@ export function scoreRecords(
 ): ScoredMetrics {
   const computed = computeMetrics(records, protocol, opts.file !== undefined ? { file: opts.file } : {});
   const o = encodeOutcomes(records, protocol.labels);
-  const names = [...new Set<MetricName>([protocol.headline, ...protocol.metrics])];
+  // Every metric that was computed gets its interval (one set of resamples serves them all).
+  const names = [
+    ...new Set<MetricName>([
+      protocol.headline,
+      ...protocol.metrics,
+      ...METRIC_NAMES.filter((m) => computed.metrics[m] !== undefined),
+    ]),
+  ];
   const intervals = bootstrapIntervals(o, names, protocol, {
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
     seed: opts.seed ?? 0,

@@ -326,7 +326,7 @@ describe('paired tests find planted regressions and only those', () => {
 });
 
 describe('scoreRecords', () => {
-  it('gives a CI for each metric of the protocol, around the point estimate', () => {
+  it('gives a CI for every metric computed, around the point estimate', () => {
     const records = synthetic(500, 0.6, 21);
     const s = scoreRecords(records, {
       labels: LABELS,
@@ -334,7 +334,18 @@ describe('scoreRecords', () => {
       headline: 'weighted_f1',
       metrics: ['weighted_f1', 'micro_f1_excl_neutral', 'accuracy'],
     });
-    expect(Object.keys(s.ci).sort()).toEqual(['accuracy', 'micro_f1_excl_neutral', 'weighted_f1']);
+    // Every metric that applies (a neutral label but no poles: no pos_neg_f1), not only the reported set.
+    expect(Object.keys(s.ci).sort()).toEqual(Object.keys(s.metrics).sort());
+    expect(Object.keys(s.ci).sort()).toEqual([
+      'accuracy',
+      'macro_f1',
+      'micro_f1',
+      'micro_f1_excl_neutral',
+      'parse_rate',
+      'ua',
+      'wa',
+      'weighted_f1',
+    ]);
     for (const [name, ci] of Object.entries(s.ci)) {
       const v = s.metrics[name as keyof typeof s.metrics]!;
       expect(ci.low).toBeLessThanOrEqual(v);
