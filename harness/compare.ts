@@ -1,11 +1,14 @@
 /**
- * Paired comparison of two runs (the CI regression gate). Cells are paired by task, adapter and
- * seed; examples by id. Each paired cell gets its headline metric on both sides, the difference
- * with a paired-bootstrap CI, a permutation-test p-value (plus McNemar's exact test when the
- * headline is accuracy), and a Holm adjustment across all paired cells. A cell regresses when its
- * drop exceeds `maxDrop` and its adjusted p is below `alpha`; the gate also fails when a baseline
- * cell is missing from the candidate (a task that stopped being evaluated must not pass silently).
- */
+ * Paired comparison of two runs (the CI regression gate). Cells are paired by task and adapter;
+ * examples by id. Seeds pair up by number where the two runs share seeds, else in order (one seed
+ * each: baseline seed 1 against candidate seed 3 is still the same cell); several paired seeds are
+ * pooled into one test, their examples resampled and permuted together with their dialogue (or, by
+ * utterance, with their example), so a cell is one test whatever its seed count. Each paired cell
+ * gets its headline metric on both sides, the difference with a paired-bootstrap CI, a
+ * permutation-test p-value (plus McNemar's exact test when the headline is accuracy and there is
+ * one seed), and a Holm adjustment across all paired cells. A cell regresses when its drop exceeds
+ * `maxDrop` and its adjusted p is below `alpha`; the gate also fails when a baseline cell is
+ * missing from the candidate (a task that stopped being evaluated must not pass silently). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
@@ -49,16 +52,31 @@ export interface CompareOptions {
 
 export type Verdict = 'improved' | 'no significant change' | 'regressed';
 
-export interface CellKey {
+/** One cell of a run: a task, an adapter and one seed (one predictions file). */
+export interface SeedCell {
   task: string;
   adapter: string;
   seed: number;
 }
 
-export interface CellComparison extends CellKey {
+/** A compared cell: a task and an adapter, with the seeds each run has of it. */
+export interface CellKey {
+  task: string;
+  adapter: string;
+  /** Seeds of this cell in the run it comes from (for missing and added cells). */
+  seeds: number[];
+}
+
+export interface CellComparison {
+  task: string;
+  adapter: string;
+  /** Seeds compared, paired position by position (several: pooled into one test). */
+  seeds: { baseline: number[]; candidate: number[] };
   protocol: string;
   headline: MetricName;
+  /** Examples compared (per seed). */
   n: number;
+  /** Headline of the baseline (several seeds: of their pooled predictions). */
   baseline: number;
   candidate: number;
   /** candidate - baseline. */
@@ -121,7 +139,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 interface RunCells {
   runId: string;
-  cells: CellKey[];
+  cells: SeedCell[];
 }
 
 function readSummary(dir: string): RunCells {
@@ -129,7 +147,7 @@ function readSummary(dir: string): RunCells {
   const raw = readJsonFile(path);
   if (!isObject(raw) || !Array.isArray(raw.cells))
     throw new InputError('expected a summary with a "cells" array (is this a run folder?)', path);
-  const cells = raw.cells.map((c, i): CellKey => {
+  const cells = raw.cells.map((c, i): SeedCell => {
     if (
       !isObject(c) ||
       typeof c.task !== 'string' ||
@@ -142,7 +160,7 @@ function readSummary(dir: string): RunCells {
   return { runId: typeof raw.run_id === 'string' ? raw.run_id : dir, cells };
 }
 
-function readMetricsFile(dir: string, key: CellKey): MetricsFile {
+function readMetricsFile(dir: string, key: SeedCell): MetricsFile {
   const path = join(dir, 'metrics', key.task, key.adapter, `seed-${key.seed}.json`);
   const raw = readJsonFile(path);
   if (!isObject(raw)) throw new InputError('expected a metrics object', path);
@@ -162,7 +180,7 @@ interface CellRecord extends OutcomeRecord {
   dialogueId?: string;
 }
 
-function readPredictions(dir: string, key: CellKey): { path: string; records: CellRecord[] } {
+function readPredictions(dir: string, key: SeedCell): { path: string; records: CellRecord[] } {
   const path = join(dir, 'predictions', key.task, key.adapter, `seed-${key.seed}.jsonl`);
   if (!existsSync(path)) throw new InputError('file not found', path);
   const records: CellRecord[] = [];
@@ -198,7 +216,31 @@ function readPredictions(dir: string, key: CellKey): { path: string; records: Ce
   return { path, records };
 }
 
-const keyOf = (c: CellKey) => `${c.task}\u0000${c.adapter}\u0000${c.seed}`;
+const keyOf = (c: { task: string; adapter: string }) => `${c.task}\u0000${c.adapter}`;
+
+/** Seeds of each (task, adapter) cell, in ascending order. */
+function groupSeeds(cells: readonly SeedCell[]): Map<string, CellKey> {
+  const out = new Map<string, CellKey>();
+  for (const c of cells) {
+    const k = keyOf(c);
+    const g = out.get(k) ?? { task: c.task, adapter: c.adapter, seeds: [] };
+    g.seeds.push(c.seed);
+    out.set(k, g);
+  }
+  for (const g of out.values()) g.seeds.sort((a, b) => a - b);
+  return out;
+}
+
+/**
+ * Seed pairs of one cell: the shared seeds where there are any (same seed, same shots and
+ * sampling), else the seeds of each run in ascending order, position by position.
+ */
+export function pairSeeds(baseline: readonly number[], candidate: readonly number[]): [number, number][] {
+  const shared = baseline.filter((s) => candidate.includes(s));
+  if (shared.length > 0) return shared.map((s) => [s, s]);
+  const n = Math.min(baseline.length, candidate.length);
+  return baseline.slice(0, n).map((s, i) => [s, candidate[i]!]);
+}
 
 /** Candidate records reordered to the baseline's example order; any id or gold mismatch is an error. */
 function pairRecords(
@@ -244,37 +286,55 @@ export async function compareRuns(
 
   const base = readSummary(baselineDir);
   const cand = readSummary(candidateDir);
-  const candKeys = new Set(cand.cells.map(keyOf));
-  const baseKeys = new Set(base.cells.map(keyOf));
-  const paired = base.cells.filter((c) => candKeys.has(keyOf(c)));
-  const missing = base.cells.filter((c) => !candKeys.has(keyOf(c)));
-  const added = cand.cells.filter((c) => !baseKeys.has(keyOf(c)));
+  const baseCells = groupSeeds(base.cells);
+  const candCells = groupSeeds(cand.cells);
+  const paired = [...baseCells.values()].filter((c) => candCells.has(keyOf(c)));
+  const missing = [...baseCells.values()].filter((c) => !candCells.has(keyOf(c)));
+  const added = [...candCells.values()].filter((c) => !baseCells.has(keyOf(c)));
   if (paired.length === 0)
     throw new InputError(
-      `no cell (task, adapter, seed) of the baseline is in the candidate run (${candidateDir})`,
+      `no cell (task, adapter) of the baseline is in the candidate run (${candidateDir})`,
       join(baselineDir, 'summary.json'),
     );
 
   const partial: Omit<CellComparison, 'pAdjusted' | 'verdict'>[] = [];
-  for (const key of paired) {
-    const mb = readMetricsFile(baselineDir, key);
-    const mc = readMetricsFile(candidateDir, key);
-    const candMetricsPath = join(candidateDir, 'metrics', key.task, key.adapter, `seed-${key.seed}.json`);
-    if (mb.headline !== mc.headline)
-      throw new InputError(
-        `headline ${mc.headline} differs from the baseline's ${mb.headline}`,
-        candMetricsPath,
-      );
-    if (mb.labels.join('\u0000') !== mc.labels.join('\u0000'))
-      throw new InputError(
-        `labels [${mc.labels}] differ from the baseline's [${mb.labels}]`,
-        candMetricsPath,
-      );
-    const pb = readPredictions(baselineDir, key);
-    const pc = readPredictions(candidateDir, key);
-    const candRecords = pairRecords(pb, pc);
-    const a = encodeOutcomes(pb.records, mb.labels, { file: pb.path });
-    const b = encodeOutcomes(candRecords, mb.labels, { file: pc.path });
+  for (const cell of paired) {
+    const seedPairs = pairSeeds(cell.seeds, candCells.get(keyOf(cell))!.seeds);
+    const baseRecords: CellRecord[] = [];
+    const candRecords: CellRecord[] = [];
+    let mb: MetricsFile | undefined;
+    let n = 0;
+    for (const [sb, sc] of seedPairs) {
+      const kb = { task: cell.task, adapter: cell.adapter, seed: sb };
+      const kc = { task: cell.task, adapter: cell.adapter, seed: sc };
+      const metrics = readMetricsFile(baselineDir, kb);
+      const mc = readMetricsFile(candidateDir, kc);
+      const candMetricsPath = join(candidateDir, 'metrics', kc.task, kc.adapter, `seed-${kc.seed}.json`);
+      if (metrics.headline !== mc.headline)
+        throw new InputError(
+          `headline ${mc.headline} differs from the baseline's ${metrics.headline}`,
+          candMetricsPath,
+        );
+      if (metrics.labels.join('\u0000') !== mc.labels.join('\u0000'))
+        throw new InputError(
+          `labels [${mc.labels}] differ from the baseline's [${metrics.labels}]`,
+          candMetricsPath,
+        );
+      if (mb && metrics.labels.join('\u0000') !== mb.labels.join('\u0000'))
+        throw new InputError(
+          `labels [${metrics.labels}] differ from seed ${seedPairs[0]![0]}'s [${mb.labels}]`,
+          join(baselineDir, 'metrics', kb.task, kb.adapter, `seed-${kb.seed}.json`),
+        );
+      mb ??= metrics;
+      const pb = readPredictions(baselineDir, kb);
+      const pc = readPredictions(candidateDir, kc);
+      n = pb.records.length;
+      baseRecords.push(...pb.records);
+      candRecords.push(...pairRecords(pb, pc));
+    }
+    mb = mb!;
+    const a = encodeOutcomes(baseRecords, mb.labels, { file: baselineDir });
+    const b = encodeOutcomes(candRecords, mb.labels, { file: candidateDir });
     const roles = {
       ...(mb.neutral !== undefined ? { neutral: mb.neutral } : {}),
       ...(mb.positive !== undefined ? { positive: mb.positive } : {}),
@@ -284,11 +344,17 @@ export async function compareRuns(
       const need = mb.headline === 'pos_neg_f1' ? '"positive" and "negative"' : '"neutral"';
       throw new InputError(
         `headline ${mb.headline} needs ${need} in the metrics file`,
-        join(baselineDir, 'metrics', key.task, key.adapter, `seed-${key.seed}.json`),
+        join(baselineDir, 'metrics', cell.task, cell.adapter, `seed-${seedPairs[0]![0]}.json`),
       );
     }
-    const dialogueIds = pb.records.map((r) => r.dialogueId);
-    const unit = opts.unit ?? 'dialogue';
+    const requested = opts.unit ?? 'dialogue';
+    const pooled = seedPairs.length > 1;
+    // Pooled seeds: an example's seeds are one unit with its dialogue (or, by utterance, with
+    // each other), since they are the same text and not independent draws.
+    const dialogueIds = baseRecords.map((r) =>
+      requested === 'dialogue' ? (r.dialogueId ?? (pooled ? `\u0000${r.id}` : undefined)) : r.id,
+    );
+    const unit: ResampleUnit = requested === 'dialogue' || pooled ? 'dialogue' : 'utterance';
     const boot = pairedBootstrap(a, b, mb.headline, roles, {
       resamples,
       seed,
@@ -297,20 +363,33 @@ export async function compareRuns(
       level: opts.level ?? DEFAULT_LEVEL,
     });
     const perm = permutationTest(a, b, mb.headline, roles, { permutations, seed, unit, dialogueIds });
-    const cell: Omit<CellComparison, 'pAdjusted' | 'verdict'> = {
-      ...key,
-      protocol: typeof mb.protocol === 'string' ? mb.protocol : key.task,
+    const result: Omit<CellComparison, 'pAdjusted' | 'verdict'> = {
+      task: cell.task,
+      adapter: cell.adapter,
+      seeds: { baseline: seedPairs.map((p) => p[0]), candidate: seedPairs.map((p) => p[1]) },
+      protocol: typeof mb.protocol === 'string' ? mb.protocol : cell.task,
       headline: mb.headline,
-      n: a.gold.length,
+      n,
       baseline: boot.baseline,
       candidate: boot.candidate,
       delta: boot.delta,
-      ci: boot.ci,
+      // The unit asked for: by utterance, pooled seeds are grouped per example only.
+      ci: { ...boot.ci, unit: requested === 'utterance' ? 'utterance' : boot.ci.unit },
       p: perm.p,
       bootstrapP: boot.p,
     };
-    if (mb.headline === 'accuracy' || mb.headline === 'wa') cell.mcnemarP = mcnemarExact(a, b).p;
-    partial.push(cell);
+    const unpaired = [
+      ...cell.seeds.filter((s) => !result.seeds.baseline.includes(s)).map((s) => `baseline seed ${s}`),
+      ...candCells
+        .get(keyOf(cell))!
+        .seeds.filter((s) => !result.seeds.candidate.includes(s))
+        .map((s) => `candidate seed ${s}`),
+    ];
+    if (unpaired.length > 0) result.note = `not compared: ${unpaired.join(', ')}`;
+    // McNemar's test assumes independent pairs: one seed only.
+    if ((mb.headline === 'accuracy' || mb.headline === 'wa') && !pooled)
+      result.mcnemarP = mcnemarExact(a, b).p;
+    partial.push(result);
   }
 
   const adjusted = holm(partial.map((c) => c.p));
@@ -318,11 +397,12 @@ export async function compareRuns(
     const pAdjusted = adjusted[i]!;
     const significant = pAdjusted < alpha;
     let verdict: Verdict = 'no significant change';
-    let note: string | undefined;
+    const notes = c.note ? [c.note] : [];
     if (significant && c.delta < -maxDrop) verdict = 'regressed';
     else if (significant && c.delta > 0) verdict = 'improved';
-    else if (significant && c.delta < 0) note = `significant drop within the tolerated ${maxDrop}`;
-    return { ...c, pAdjusted, verdict, ...(note ? { note } : {}) };
+    else if (significant && c.delta < 0) notes.unshift(`significant drop within the tolerated ${maxDrop}`);
+    const { note: _, ...rest } = c;
+    return { ...rest, pAdjusted, verdict, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
   });
   const regressions = cells.filter((c) => c.verdict === 'regressed').length;
   const improvements = cells.filter((c) => c.verdict === 'improved').length;

@@ -1,6 +1,6 @@
 /**
- * Renders a run comparison (harness/compare.ts) for CI: JUnit XML (one test case per task/adapter/
- * seed cell, a failure element for each regression), a Markdown summary for a pull-request comment,
+ * Renders a run comparison (harness/compare.ts) for CI: JUnit XML (one test case per task/adapter
+ * cell, a failure element for each regression), a Markdown summary for a pull-request comment,
  * and a plain terminal table.
  */
 import type { CellComparison, CellKey, ComparisonResult } from '../harness/compare.ts';
@@ -41,7 +41,24 @@ export function formatP(p: number): string {
   return p < 0.0001 ? '<0.0001' : p.toFixed(4);
 }
 
-const cellName = (c: CellKey) => `${c.task} / ${c.adapter} / seed ${c.seed}`;
+const list = (seeds: readonly number[]) => `seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}`;
+
+/** `seed 1`, `seeds 1, 2`, or `seeds 1 vs 3` when the runs' seed numbers differ. */
+export function seedsLabel(c: CellKey | CellComparison): string {
+  if (Array.isArray(c.seeds)) return list(c.seeds);
+  const { baseline, candidate } = c.seeds;
+  return baseline.join() === candidate.join()
+    ? list(baseline)
+    : `${list(baseline)} vs ${candidate.join(', ')}`;
+}
+
+const cellName = (c: CellKey) => `${c.task} / ${c.adapter} / ${seedsLabel(c)}`;
+
+/** The adapter column: the adapter, with its seeds unless it is the usual single seed 1. */
+const adapterWithSeeds = (c: CellKey | CellComparison) => {
+  const label = seedsLabel(c);
+  return label === 'seed 1' ? c.adapter : `${c.adapter} (${label})`;
+};
 
 function describeCell(c: CellComparison): string {
   const lines = [
@@ -64,7 +81,7 @@ export function renderJunit(r: ComparisonResult): string {
   let failures = 0;
   let skipped = 0;
   for (const c of r.cells) {
-    const attrs = `classname="${escapeXml(`emotion-eval.${c.task}`)}" name="${escapeXml(`${c.adapter} / seed ${c.seed}`)}"`;
+    const attrs = `classname="${escapeXml(`emotion-eval.${c.task}`)}" name="${escapeXml(`${c.adapter} / ${seedsLabel(c)}`)}"`;
     const body = escapeXml(describeCell(c));
     if (c.verdict === 'regressed') {
       failures++;
@@ -77,7 +94,7 @@ export function renderJunit(r: ComparisonResult): string {
     }
   }
   for (const m of r.missing) {
-    const attrs = `classname="${escapeXml(`emotion-eval.${m.task}`)}" name="${escapeXml(`${m.adapter} / seed ${m.seed}`)}"`;
+    const attrs = `classname="${escapeXml(`emotion-eval.${m.task}`)}" name="${escapeXml(`${m.adapter} / ${seedsLabel(m)}`)}"`;
     const message = `${cellName(m)} is in the baseline but not in the candidate run`;
     if (r.allowMissing) {
       skipped++;
@@ -143,7 +160,7 @@ export function renderCompareMarkdown(r: ComparisonResult): string {
     '|---|---|---|---:|---:|---:|---:|---|',
   ];
   for (const c of r.cells) {
-    const adapter = c.seed === 1 ? c.adapter : `${c.adapter} (seed ${c.seed})`;
+    const adapter = adapterWithSeeds(c);
     lines.push(
       `| ${e(c.task)} | ${e(adapter)} | ${e(c.headline)} | ${fmt(c.baseline)} | ${fmt(c.candidate)} | ` +
         `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${formatP(c.pAdjusted)} | ` +
@@ -151,7 +168,7 @@ export function renderCompareMarkdown(r: ComparisonResult): string {
     );
   }
   for (const m of r.missing) {
-    const adapter = m.seed === 1 ? m.adapter : `${m.adapter} (seed ${m.seed})`;
+    const adapter = adapterWithSeeds(m);
     lines.push(
       `| ${e(m.task)} | ${e(adapter)} | | | | | | ${r.allowMissing ? 'missing (allowed)' : '❌ missing from candidate'} |`,
     );
@@ -167,7 +184,7 @@ export function renderCompareTerminal(r: ComparisonResult): string {
   const header = [
     'task',
     'adapter',
-    'seed',
+    'seeds',
     'metric',
     'baseline',
     'candidate',
@@ -178,7 +195,7 @@ export function renderCompareTerminal(r: ComparisonResult): string {
   const rows = r.cells.map((c) => [
     c.task,
     c.adapter,
-    String(c.seed),
+    seedsLabel(c).replace(/^seeds? /, ''),
     c.headline,
     fmt(c.baseline),
     fmt(c.candidate),
@@ -187,7 +204,7 @@ export function renderCompareTerminal(r: ComparisonResult): string {
     c.verdict + (c.note ? ` (${c.note})` : ''),
   ]);
   for (const m of r.missing)
-    rows.push([m.task, m.adapter, String(m.seed), '', '', '', '', '', 'missing from candidate']);
+    rows.push([m.task, m.adapter, m.seeds.join(', '), '', '', '', '', '', 'missing from candidate']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
     cells

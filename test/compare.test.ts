@@ -106,7 +106,7 @@ describe('compareRuns', () => {
     expect(r.exitCode).toBe(0);
     expect(r.cells.every((c) => c.verdict === 'no significant change' && c.delta === 0)).toBe(true);
     expect(r.cells).toHaveLength(3);
-    expect(r.cells.find((c) => c.task === 'dd-7')!.seed).toBe(2);
+    expect(r.cells.find((c) => c.task === 'dd-7')!.seeds).toEqual({ baseline: [2], candidate: [2] });
   });
 
   it('the reverse direction is an improvement and passes', async () => {
@@ -147,12 +147,79 @@ describe('compareRuns', () => {
   it('a baseline cell missing from the candidate fails the gate unless allowed', async () => {
     const dir = writeRunFromRecords(root, 'partial', cellsOf(b1, b2, b3).slice(0, 2));
     const r = await compareRuns(baseDir, dir, fast);
-    expect(r.missing).toEqual([{ task: 'dd-7', adapter: 'model-a', seed: 2 }]);
+    expect(r.missing).toEqual([{ task: 'dd-7', adapter: 'model-a', seeds: [2] }]);
     expect(r.exitCode).toBe(1);
     expect((await compareRuns(baseDir, dir, { ...fast, allowMissing: true })).exitCode).toBe(0);
     const back = await compareRuns(dir, baseDir, fast);
     expect(back.added).toHaveLength(1);
     expect(back.exitCode).toBe(0);
+  });
+
+  it('pairs cells by task and adapter: one seed each is compared even when the seed numbers differ', async () => {
+    const reseeded = writeRunFromRecords(root, 'reseeded', [
+      { task: 'meld-7', adapter: 'model-a', seed: 3, protocol: ERC, records: regress(b1) },
+    ]);
+    const one = writeRunFromRecords(root, 'one', [
+      { task: 'meld-7', adapter: 'model-a', protocol: ERC, records: b1 },
+    ]);
+    const sameSeed = writeRunFromRecords(root, 'one-worse', [
+      { task: 'meld-7', adapter: 'model-a', protocol: ERC, records: regress(b1) },
+    ]);
+    const r = await compareRuns(one, reseeded, fast);
+    expect(r.cells).toHaveLength(1);
+    expect(r.missing).toEqual([]);
+    expect(r.cells[0]!.seeds).toEqual({ baseline: [1], candidate: [3] });
+    expect(r.cells[0]!.verdict).toBe('regressed');
+    // The same predictions under seed 1 give the very same test.
+    const s = await compareRuns(one, sameSeed, fast);
+    expect(r.cells[0]!.delta).toBe(s.cells[0]!.delta);
+    expect(r.cells[0]!.p).toBe(s.cells[0]!.p);
+    expect(renderCompareTerminal(r)).toMatch(/meld-7\s+model-a\s+1 vs 3\s/);
+  });
+
+  it('several seeds of a cell are one test on their pooled predictions', async () => {
+    const s1 = baseline(600, 11);
+    const s2 = baseline(600, 12);
+    const twoSeeds = (x: PredictionRecord[], y: PredictionRecord[]): RunFixtureCell[] => [
+      { task: 'toy-acc', adapter: 'model-a', seed: 1, protocol: ACC, records: x },
+      { task: 'toy-acc', adapter: 'model-a', seed: 2, protocol: ACC, records: y },
+    ];
+    const base = writeRunFromRecords(root, 'two-seeds', twoSeeds(s1, s2));
+    const worse = writeRunFromRecords(root, 'two-seeds-worse', twoSeeds(regress(s1), regress(s2)));
+    const r = await compareRuns(base, worse, fast);
+    expect(r.cells).toHaveLength(1);
+    const c = r.cells[0]!;
+    expect(c.seeds).toEqual({ baseline: [1, 2], candidate: [1, 2] });
+    expect(c.n).toBe(600);
+    // Accuracy over equal-sized seeds pooled is the mean of the seeds' accuracies.
+    const acc = (x: PredictionRecord[]) => x.filter((e) => e.pred === e.gold).length / x.length;
+    const want = (acc(regress(s1)) + acc(regress(s2)) - acc(s1) - acc(s2)) / 2;
+    expect(c.delta).toBeCloseTo(want, 12);
+    expect(c.verdict).toBe('regressed');
+    // McNemar assumes independent pairs; the seeds of one example are not.
+    expect(c.mcnemarP).toBeUndefined();
+    expect(c.ci.unit).toBe('dialogue');
+    const byUtterance = await compareRuns(base, worse, { ...fast, unit: 'utterance' });
+    expect(byUtterance.cells[0]!.ci.unit).toBe('utterance');
+    expect(renderJunit(r).match(/<testcase /g)).toHaveLength(1);
+    expect(renderJunit(r)).toContain('name="model-a / seeds 1, 2"');
+  });
+
+  it('seeds one run lacks are named in a note, and the shared seeds are compared', async () => {
+    const s1 = baseline(300, 21);
+    const s2 = baseline(300, 22);
+    const base = writeRunFromRecords(root, 'seeds-12', [
+      { task: 'toy-acc', adapter: 'model-a', seed: 1, protocol: ACC, records: s1 },
+      { task: 'toy-acc', adapter: 'model-a', seed: 2, protocol: ACC, records: s2 },
+    ]);
+    const cand = writeRunFromRecords(root, 'seeds-2', [
+      { task: 'toy-acc', adapter: 'model-a', seed: 2, protocol: ACC, records: s2 },
+    ]);
+    const r = await compareRuns(base, cand, fast);
+    expect(r.cells[0]!.seeds).toEqual({ baseline: [2], candidate: [2] });
+    expect(r.cells[0]!.note).toBe('not compared: baseline seed 1');
+    expect(r.cells[0]!.mcnemarP).toBe(1);
+    expect(r.exitCode).toBe(0);
   });
 
   it('mismatched example ids or gold labels are input errors, not silent subsets', async () => {

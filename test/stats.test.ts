@@ -270,6 +270,36 @@ describe('paired tests find planted regressions and only those', () => {
     expect(mcnemarExact(base, same).p).toBe(1);
   });
 
+  it('two runs of the same model that differ only by noise are flagged at about the nominal rate', () => {
+    // Each "run" answers every example right with probability 0.7, independently: the null is true,
+    // so at alpha 0.05 about 5% of the comparisons may be flagged (and a real 10-point gap nearly
+    // always is, so the test has power and does not pass by never rejecting).
+    const n = 400;
+    const trials = 60;
+    const run = (rng: Rng, gold: number[], acc: number) =>
+      encodeOutcomes(
+        gold.map((g, i) => ({
+          id: `e${i}`,
+          gold: LABELS[g]!,
+          pred: LABELS[rng.next() < acc ? g : (g + 1 + rng.int(LABELS.length - 1)) % LABELS.length]!,
+        })),
+        LABELS,
+      );
+    let nullFlags = 0;
+    let realFlags = 0;
+    for (let t = 0; t < trials; t++) {
+      const rng = new Rng(1000 + t);
+      const gold = Array.from({ length: n }, () => rng.int(LABELS.length));
+      const a = run(rng, gold, 0.7);
+      const opts = { permutations: 400, seed: t, unit: 'utterance' as const };
+      if (permutationTest(a, run(rng, gold, 0.7), 'macro_f1', {}, opts).p < 0.05) nullFlags++;
+      if (permutationTest(a, run(rng, gold, 0.6), 'macro_f1', {}, opts).p < 0.05) realFlags++;
+    }
+    // Binomial(60, 0.05): 9 or more flags has probability below 0.5%.
+    expect(nullFlags).toBeLessThanOrEqual(8);
+    expect(realFlags).toBeGreaterThanOrEqual(48);
+  });
+
   it('the accuracy permutation p equals the exact McNemar p up to Monte Carlo error', () => {
     // For accuracy at the utterance level, swapping pairs is a fair coin on each discordant pair,
     // so the randomization test is McNemar's exact test.
