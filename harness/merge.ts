@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
 import { computeMetrics } from './metrics.ts';
@@ -53,6 +53,12 @@ export async function mergeShards(
 
   const paths = new RunPaths(outDir);
   if (existsSync(paths.manifest)) throw new InputError('already holds a run; choose an empty --out', outDir);
+  // A merge that fails (shards that overlap or fall short) must leave nothing half-written: what
+  // it creates goes again.
+  const created = [outDir, join(outDir, 'predictions'), join(outDir, 'metrics')].filter(
+    (d) => !existsSync(d),
+  );
+  let failed = false;
   const lock = new RunLock(paths.lock);
   lock.acquire();
   try {
@@ -124,8 +130,12 @@ export async function mergeShards(
     const summary: Summary = { run_id: runId, created: new Date().toISOString(), cells };
     writeJsonAtomic(paths.summary, summary);
     return { runDir: outDir, summary };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     lock.release();
+    if (failed) for (const d of created) rmSync(d, { recursive: true, force: true });
   }
 }
 

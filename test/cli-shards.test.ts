@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +64,24 @@ describe('sharded runs', () => {
     const lonely = cli(['merge', runDirOf(s1.stderr), '--out', join(out, 'merged-bad')]);
     expect(lonely.code).toBe(2);
     expect(lonely.stderr).toContain('shards 2 of 2 are missing');
+    expect(existsSync(join(out, 'merged-bad'))).toBe(false);
+
+    // Shards that overlap are refused, and the merge leaves nothing behind.
+    const p2file = join(runDirOf(s2.stderr), 'predictions/toy-2/kw/seed-1.jsonl');
+    const p1file = join(runDirOf(s1.stderr), 'predictions/toy-2/kw/seed-1.jsonl');
+    const p1text = readFileSync(p1file, 'utf8');
+    writeFileSync(p1file, `${p1text}${readFileSync(p2file, 'utf8').split('\n')[0]}\n`);
+    const overlap = cli([
+      'merge',
+      runDirOf(s1.stderr),
+      runDirOf(s2.stderr),
+      '--out',
+      join(out, 'merged-bad'),
+    ]);
+    expect(overlap.code).toBe(2);
+    expect(overlap.stderr).toMatch(/appears in two shards/);
+    expect(existsSync(join(out, 'merged-bad'))).toBe(false);
+    writeFileSync(p1file, p1text);
 
     const merged = cli(['merge', runDirOf(s1.stderr), runDirOf(s2.stderr), '--out', join(out, 'merged')]);
     expect(merged.stderr).toContain('merged 2 shards');
