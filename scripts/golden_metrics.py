@@ -95,6 +95,46 @@ def main():
         case("only-neutral-gold", ["neutral", "joy", "anger"],
              ["neutral", "neutral", "neutral"], ["neutral", "joy", "neutral"], neutral="neutral"),
     ]
+    # The edge cases again with label roles, so micro_f1_excl_neutral (DailyDialog) and pos_neg_f1
+    # (Mastodon) are checked on them too.
+    pnn = ["negative", "neutral", "positive"]
+    roles = dict(neutral="neutral", positive="positive", negative="negative")
+    cases += [
+        case("roles-all-correct", pnn, ["negative", "neutral", "positive", "neutral"],
+             ["negative", "neutral", "positive", "neutral"], **roles),
+        case("roles-all-wrong", pnn, ["negative", "neutral", "positive", "neutral"],
+             ["positive", "negative", "neutral", "positive"], **roles),
+        case("roles-single-example", pnn, ["positive"], ["positive"], **roles),
+        case("roles-single-neutral-wrong", pnn, ["neutral"], ["negative"], **roles),
+        case("roles-only-neutral-predicted", pnn, ["negative", "positive", "neutral", "positive"],
+             ["neutral", "neutral", "neutral", "neutral"], **roles),
+        case("roles-pole-never-predicted", pnn,
+             ["negative", "positive", "neutral", "negative", "positive"],
+             ["neutral", "positive", "neutral", "neutral", "positive"], **roles),
+        case("roles-pole-absent-from-gold", pnn, ["positive", "neutral", "positive", "neutral"],
+             ["negative", "neutral", "positive", "negative"], **roles),
+        case("roles-pred-null", pnn, ["negative", "neutral", "positive", "positive", "negative"],
+             ["negative", None, None, "positive", "neutral"],
+             parse=["ok", "unparseable", "error", "ok", "ok"], **roles),
+        case("roles-all-null", pnn, ["negative", "positive"], [None, None],
+             parse=["error", "unparseable"], **roles),
+    ]
+    # Mastodon-like: 3 classes with poles, neutral most frequent, 10% no-label answers.
+    rng3 = np.random.RandomState(20261130)  # its own stream: the cases below keep their values
+    gold3 = rng3.choice(pnn, size=300, p=[0.33, 0.42, 0.25]).tolist()
+    pred3, parse3 = [], []
+    for g in gold3:
+        u = rng3.rand()
+        if u < 0.1:
+            pred3.append(None)
+            parse3.append("unparseable")
+        elif u < 0.65:
+            pred3.append(g)
+            parse3.append("ok")
+        else:
+            pred3.append(str(rng3.choice(pnn)))
+            parse3.append("ok")
+    cases.append(case("roles-random-300", pnn, gold3, pred3, parse=parse3, **roles))
     # A random 500-example case: skewed gold like MELD, a 60% accurate classifier, 4% no-label answers.
     gold = rng.choice(erc, size=500, p=[0.47, 0.11, 0.03, 0.03, 0.16, 0.07, 0.13]).tolist()
     pred = []

@@ -56,6 +56,12 @@ describe('metrics against scikit-learn (test/fixtures/golden/metrics.json)', () 
     for (const n of ['all-correct', 'all-wrong', 'single-example', 'class-never-predicted', 'pred-null'])
       expect(names).toContain(n);
     expect(golden.cases.find((c) => c.name === 'random-500')!.gold).toHaveLength(500);
+    // The edge cases with label roles: the DailyDialog and Mastodon metrics are checked on them too.
+    const withRoles = golden.cases.filter((c) => c.expected.metrics.pos_neg_f1 !== undefined);
+    expect(withRoles.length).toBeGreaterThanOrEqual(10);
+    for (const n of ['roles-all-correct', 'roles-all-wrong', 'roles-single-example', 'roles-pred-null'])
+      expect(withRoles.map((c) => c.name)).toContain(n);
+    expect(withRoles.every((c) => c.expected.metrics.micro_f1_excl_neutral !== undefined)).toBe(true);
   });
 
   for (const c of golden.cases) {
