@@ -26,18 +26,36 @@ for (const f of files) {
   if (r.status !== 0) failures.push(f);
 }
 
+const results = readdirSync(resultsDir)
+  .filter((x) => x.endsWith('.json'))
+  .sort()
+  .map((f) => ({
+    f,
+    data: JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as Record<string, unknown>,
+  }));
+// Each results file says when and where it was measured: a partial `npm run bench -- NAME` leaves
+// the others as they were, and the table shows it rather than one machine line for all.
+const machineOf = (d: Record<string, unknown>) => {
+  const m = (d.machine ?? {}) as Record<string, unknown>;
+  return `${m.cpu ?? m.cpu_model ?? 'unknown'} x ${m.cores ?? m.cpus ?? '?'}`;
+};
+const thisRun = new Set(files.map((f) => f.replace(/\.bench\.ts$/, '.json')));
 const lines = [
   '# Benchmark results',
   '',
-  `Machine of the last run: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, Node ${process.version}.`,
+  `This run: ${files.length === 0 ? 'none' : files.join(', ')} on ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, Node ${process.version}.`,
   'Each figure is a ratio of two things measured side by side in one process (shared machines are noisy:',
   'absolute times are given for context only). Regenerate with `npm run bench`.',
   '',
+  '| benchmark | measured | machine | pass | from this run |',
+  '|---|---|---|---|---|',
+  ...results.map(
+    ({ f, data }) =>
+      `| ${f.replace(/\.json$/, '')} | ${String(data.date ?? 'unknown').slice(0, 16)} | ${machineOf(data)} | ${data.pass ?? data.within_bound ?? '?'} | ${thisRun.has(f) ? 'yes' : 'no'} |`,
+  ),
+  '',
 ];
-for (const f of readdirSync(resultsDir)
-  .filter((x) => x.endsWith('.json'))
-  .sort()) {
-  const data = JSON.parse(readFileSync(join(resultsDir, f), 'utf8')) as Record<string, unknown>;
+for (const { f, data } of results) {
   lines.push(
     `## ${f.replace(/\.json$/, '')}`,
     '',
