@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { DataError } from '../harness/errors.ts';
+import { normaliseLineBreaks } from './text-repair.ts';
 import { assertNoReplacement } from './utf8.ts';
 
 export interface CsvRow {
@@ -22,8 +23,10 @@ export interface CsvOptions {
 }
 
 /**
- * Streams an RFC-4180 CSV with a header row: BOM stripped, CRLF or LF, quoted fields with doubled
- * quotes and embedded newlines. Every problem becomes one DataError naming the file and line.
+ * Streams an RFC-4180 CSV with a header row: BOM stripped, CRLF, LF or CR, quoted fields with doubled
+ * quotes and embedded newlines. Line breaks inside fields come back as LF (normaliseLineBreaks), so
+ * a field reads the same whatever the file's line endings. Every problem becomes one DataError
+ * naming the file and the physical line (a CRLF, LF or lone CR ends a line, as in an editor).
  */
 export async function* readCsv(file: string, options: CsvOptions): AsyncGenerator<CsvRow> {
   const name = options.displayName ?? file;
@@ -43,22 +46,36 @@ export async function* readCsv(file: string, options: CsvOptions): AsyncGenerato
     }),
   );
   let header: string[] | undefined;
+  // csv-parse counts every CR and every LF inside a quoted field as a line of its own, so each CRLF
+  // in a field puts its count one line ahead of the file for every later record: this is the
+  // surplus so far, taken off every line number (records' and the parser's own errors').
+  let surplus = 0;
   try {
     for await (const record of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const cells = record.record;
+      let cells = record.record;
+      // A file that starts with LF endings and later has CRLF ones (edited on another system) keeps
+      // that CR at the end of the record's last field: it is part of the line ending, not text.
+      const last = cells.length - 1;
+      const endCr = last >= 0 && cells[last]!.endsWith('\r');
+      if (endCr) cells = [...cells.slice(0, last), cells[last]!.slice(0, -1)];
+      const breaks = lineBreaks(cells);
+      const parserBreaks = breaks.parser + (endCr ? 1 : 0);
+      // The parser's count stands at the record's last line; step back over the breaks inside it.
+      const line = record.info.lines - surplus - parserBreaks;
+      surplus += parserBreaks - breaks.physical;
+      if (breaks.physical > 0) cells = cells.map(normaliseLineBreaks);
       if (!header) {
         header = cells.map((c) => c.trim());
         const missing = options.required.filter((c) => !header!.includes(c));
         if (missing.length > 0) {
           throw new DataError(
             name,
-            1,
+            line,
             `expected header column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; found ${header.map((h) => `'${h}'`).join(', ')}`,
           );
         }
         continue;
       }
-      const line = record.info.lines - countNewlines(cells);
       assertNoReplacement(cells, name, line);
       const values: Record<string, string> = {};
       for (let i = 0; i < header.length; i++) values[header[i]!] = cells[i] ?? '';
@@ -67,11 +84,14 @@ export async function* readCsv(file: string, options: CsvOptions): AsyncGenerato
   } catch (err) {
     if (err instanceof DataError) throw err;
     const e = err as { message?: string; lines?: number; code?: string };
-    const line = typeof e.lines === 'number' ? e.lines : undefined;
-    const what = (e.message ?? String(err)).replace(
-      /^Invalid (Record Length|Opening Quote|Closing Quote): /,
-      '',
-    );
+    const line = typeof e.lines === 'number' ? e.lines - surplus : undefined;
+    // The parser's message quotes its own count too; it must agree with the line in front of it.
+    const what = (e.message ?? String(err))
+      .replace(/^Invalid (Record Length|Opening Quote|Closing Quote): /, '')
+      .replace(
+        /\b(at|on) line (\d+)/g,
+        (_, word: string, n: string) => `${word} line ${Number(n) - surplus}`,
+      );
     throw new DataError(name, line, `malformed CSV (${e.code ?? 'parse error'}): ${what}`);
   }
   if (!header)
@@ -82,9 +102,27 @@ export async function* readCsv(file: string, options: CsvOptions): AsyncGenerato
     );
 }
 
-/** Records spanning several lines report the last line; step back to the first. */
-function countNewlines(cells: readonly string[]): number {
-  let n = 0;
-  for (const c of cells) for (let i = c.indexOf('\n'); i !== -1; i = c.indexOf('\n', i + 1)) n++;
-  return n;
+/**
+ * Line breaks inside a record's fields, counted two ways: as csv-parse counts them (every CR and every
+ * LF) and as the file's lines run (CRLF, LF or a lone CR, one each).
+ */
+function lineBreaks(cells: readonly string[]): { parser: number; physical: number } {
+  let parser = 0;
+  let physical = 0;
+  for (const c of cells) {
+    // Almost no field has a break: the native searches keep the common case off the per-char loop.
+    if (c.indexOf('\n') === -1 && c.indexOf('\r') === -1) continue;
+    for (let i = 0; i < c.length; i++) {
+      const ch = c.charCodeAt(i);
+      if (ch === 0x0a) {
+        parser++;
+        physical++;
+      } else if (ch === 0x0d) {
+        parser++;
+        // A CR followed by LF is one break; the LF counts it.
+        if (c.charCodeAt(i + 1) !== 0x0a) physical++;
+      }
+    }
+  }
+  return { parser, physical };
 }

@@ -37,3 +37,14 @@ export function repairLegacyText(text: string): string {
 export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
+
+/**
+ * A line break inside a quoted CSV field, written as LF: a file saved with CRLF (current MELD) or CR
+ * line endings carries its breaks inside fields in that form too, and without this the same
+ * utterance would read differently depending on how the file was saved. LF rather than a space: the
+ * repairs here only undo what a file's byte form changed and never reflow text, so a file that
+ * already uses LF reads exactly as written (as JSON releases, whose breaks are `\n`, do).
+ */
+export function normaliseLineBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+}

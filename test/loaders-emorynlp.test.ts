@@ -148,6 +148,53 @@ describe('emorynlp with an incomplete JSON release', () => {
   });
 });
 
+describe('emorynlp CSV multi-line utterances: the same text and lines from LF and CRLF files', () => {
+  // Same rows, LF and CRLF line endings (inside the quoted fields too); the last row, on line 8
+  // after two multi-line utterances, has an emotion outside the protocol.
+  const forms = { lf: join(fixtures, 'multiline/lf'), crlf: join(fixtures, 'multiline/crlf') };
+  const file = (dir: string) => join(dir, 'emorynlp_test_final.csv');
+
+  it('the fixtures really differ in their line endings', () => {
+    const lf = readFileSync(file(forms.lf), 'utf8');
+    const crlf = readFileSync(file(forms.crlf), 'utf8');
+    expect(lf).not.toContain('\r');
+    expect(crlf.split('\r\n')).toHaveLength(9);
+    expect(crlf.replaceAll('\r\n', '\n')).toBe(lf);
+  });
+
+  it('both forms give the same utterances, LF inside the text, on their physical lines', async () => {
+    const strip = (s: LoadedSplit) =>
+      s.dialogues.map((d) => ({ id: d.id, utterances: d.utterances.map(({ source, ...u }) => u) }));
+    const lf = await emorynlpLoader.load(forms.lf, 'test');
+    const crlf = await emorynlpLoader.load(forms.crlf, 'test');
+    expect(strip(crlf)).toEqual(strip(lf));
+    expect(utterances(crlf).map((u) => u.text)).toEqual([
+      'Okay.',
+      "I'll be at the museum.\nBye!",
+      'One,\ntwo,\nthree.',
+      'Fine.',
+    ]);
+    expect(utterances(crlf)[2]!.speaker).toBe('Ross Geller, Joey Tribbiani');
+    for (const [dir, split] of [
+      [forms.lf, lf],
+      [forms.crlf, crlf],
+    ] as const) {
+      expect(utterances(split).map((u) => u.source)).toEqual(
+        [2, 3, 5, 8].map((line) => ({ file: file(dir), line })),
+      );
+    }
+  });
+
+  it.each(Object.entries(forms))(
+    '%s: the unknown emotion after the multi-line rows is reported on its physical line 8',
+    async (_, dir) => {
+      await expect(new TaskBuilder().build(emorynlpLoader, protocol, 'test', dir)).rejects.toThrow(
+        `${file(dir)}:8: label 'Anxious'`,
+      );
+    },
+  );
+});
+
 describe('emorynlp broken files', () => {
   it.each(brokenCases(join(fixtures, 'broken'), 'test'))('$name', async ({ dir, split, expected }) => {
     const error = await emorynlpLoader.load(dir, split).then(

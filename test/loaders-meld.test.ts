@@ -148,6 +148,49 @@ describe('meld legacy byte form (pre-2020-11-15)', () => {
   );
 });
 
+describe('meld multi-line utterances: the same text and lines from LF and CRLF files', () => {
+  // The two files differ only in line endings (inside the quoted fields too); the emotion of the
+  // last row, on line 9 after two multi-line utterances, is outside the protocol.
+  const forms = { lf: join(fixtures, 'multiline/lf'), crlf: join(fixtures, 'multiline/crlf') };
+
+  it('the fixtures really differ in their line endings', () => {
+    const lf = readFileSync(join(forms.lf, 'test_sent_emo.csv'), 'utf8');
+    const crlf = readFileSync(join(forms.crlf, 'test_sent_emo.csv'), 'utf8');
+    expect(lf).not.toContain('\r');
+    expect(crlf.split('\r\n')).toHaveLength(10);
+    expect(crlf.replaceAll('\r\n', '\n')).toBe(lf);
+  });
+
+  it.each(Object.entries(forms))('%s: LF inside the text, rows on their physical lines', async (_, dir) => {
+    const utts = utterances(await meldLoader.load(dir, 'test'));
+    expect(utts.map((u) => u.text)).toEqual([
+      'Hi.',
+      'Wait,\nwhat did you\nsay?',
+      'Nothing, he said "nothing".',
+      'Line one\nline two',
+      'Okay.',
+    ]);
+    expect(utts.map((u) => u.source?.line)).toEqual([2, 3, 6, 7, 9]);
+  });
+
+  it('both forms build the same meld-sentiment-3 examples, context included', async () => {
+    const builder = new TaskBuilder();
+    const lf = await builder.build(meldLoader, protocol('meld-sentiment-3'), 'test', forms.lf);
+    const crlf = await builder.build(meldLoader, protocol('meld-sentiment-3'), 'test', forms.crlf);
+    expect(crlf.examples).toEqual(lf.examples);
+    expect(crlf.examples[2]!.context.map((c) => c.text)).toEqual(['Hi.', 'Wait,\nwhat did you\nsay?']);
+  });
+
+  it.each(Object.entries(forms))(
+    '%s: the bad emotion after the multi-line rows is reported on its physical line 9',
+    async (_, dir) => {
+      await expect(new TaskBuilder().build(meldLoader, protocol('meld-7'), 'test', dir)).rejects.toThrow(
+        `${join(dir, 'test_sent_emo.csv')}:9: label 'happyish' is outside the mapping of protocol meld-7`,
+      );
+    },
+  );
+});
+
 describe('meld broken files', () => {
   it.each(brokenCases(join(fixtures, 'broken'), 'test'))('$name', async ({ dir, split, expected }) => {
     const error = await meldLoader.load(dir, split).then(
