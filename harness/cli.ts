@@ -22,14 +22,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    ) {
-      return EXIT.ok;
-    }
-    // commander already printed its one-line message.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    // Help on standard error because no command was given: a usage error, unless asked for.
+    if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    process.stderr.write(`emotion-eval: ${commanderMessage(err.message)}\n`);
     return EXIT.badInput;
   }
   if (err instanceof InputError) {
@@ -44,6 +40,23 @@ function reportError(err: unknown): number {
   process.stderr.write(`emotion-eval: unexpected failure: ${e?.message ?? String(err)}\n`);
   if (process.env.EMOTION_EVAL_DEBUG) process.stderr.write(`${e?.stack}\n`);
   return EXIT.runtime;
+}
+
+/**
+ * commander's "error: unknown command 'rnu'\n(Did you mean run?)" as one line like the harness's own
+ * errors: "unknown command 'rnu' (did you mean 'run'?)".
+ */
+export function commanderMessage(message: string): string {
+  const [first = '', ...rest] = message.split('\n');
+  let line = first.replace(/^error: /, '');
+  for (const extra of rest.map((r) => r.trim()).filter(Boolean)) {
+    const m = /^\(Did you mean (one of )?(.*)\?\)$/.exec(extra);
+    if (m) {
+      const names = (m[2] ?? '').split(', ').map((n) => `'${n}'`);
+      line += ` (did you mean ${m[1] ?? ''}${names.join(', ')}?)`;
+    } else line += ` ${extra}`;
+  }
+  return line;
 }
 
 function list(value: string): string[] {
@@ -91,7 +104,11 @@ function buildProgram(): Command {
     .version(packageVersion())
     .exitOverride()
     .showSuggestionAfterError(true)
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // Parse errors reach reportError as a CommanderError, which prints them as one line.
+      outputError: () => {},
+    });
 
   const setExit = (code: number) => {
     (program as Command & { exitCodeValue?: number }).exitCodeValue = code;

@@ -84,8 +84,58 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** " (did you mean 'x'?)", or "" without a hint. */
+export function didYouMean(hint: string | undefined): string {
+  return hint === undefined ? '' : ` (did you mean '${hint}'?)`;
+}
+
+/** The splits a task id (`protocol.split`) may name, and common names for them. */
+const TASK_SPLITS = ['train', 'dev', 'test'] as const;
+const SPLIT_ALIASES: Record<string, string> = {
+  val: 'dev',
+  valid: 'dev',
+  validation: 'dev',
+  development: 'dev',
+  training: 'train',
+  testing: 'test',
+};
+/** Kinds of name that may be a task id, `protocol.split` (what `run --datasets` takes). */
+const TASK_ID_KINDS = new Set(['dataset or protocol']);
+
+/** "meld-7.tset" -> "meld-7.test", "mled-7.dev" -> "meld-7.dev": the protocol and the split each near-missed. */
+function suggestTaskId(name: string, known: readonly string[]): string | undefined {
+  const m = /^(.+)\.([^.]+)$/.exec(name);
+  if (!m) return undefined;
+  const [, prefix = '', suffix = ''] = m;
+  const lower = suffix.toLowerCase();
+  const split = (TASK_SPLITS as readonly string[]).includes(lower)
+    ? lower
+    : (SPLIT_ALIASES[lower] ?? suggest(suffix, TASK_SPLITS));
+  const protocol = known.includes(prefix) ? prefix : suggest(prefix, known);
+  if (split === undefined || protocol === undefined) return undefined;
+  const hint = `${protocol}.${split}`;
+  return hint === name ? undefined : hint;
+}
+
 /** "unknown dataset 'mled' (did you mean 'meld'?); known: a, b, c" */
 export function unknownName(kind: string, name: string, known: readonly string[]): string {
-  const hint = suggest(name, known);
-  return `unknown ${kind} '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; known: ${known.join(', ')}`;
+  const hint =
+    (TASK_ID_KINDS.has(kind) && name.includes('.') ? suggestTaskId(name, known) : undefined) ??
+    suggest(name, known);
+  return `unknown ${kind} '${name}'${didYouMean(hint)}; known: ${known.join(', ')}`;
+}
+
+/**
+ * "unknown key 'cgrid' (did you mean 'cGrid'?)"; a key with no near miss lists the known keys.
+ * Case differences count as near misses (baseURL finds baseUrl).
+ */
+export function unknownKeys(keys: readonly string[], known: readonly string[]): string {
+  let unmatched = false;
+  const parts = keys.map((k) => {
+    const hint = suggest(k, known);
+    if (hint === undefined) unmatched = true;
+    return `'${k}'${didYouMean(hint)}`;
+  });
+  const list = unmatched && known.length > 0 ? `; known keys: ${known.join(', ')}` : '';
+  return `unknown key${keys.length > 1 ? 's' : ''} ${parts.join(', ')}${list}`;
 }
