@@ -31,6 +31,19 @@ export interface Plan {
 }
 
 /**
+ * The error for a name that is no dataset and no task id. A name with a split (`meld-7.tset`) can
+ * only be a protocol's task, since datasets take no split: it is matched against protocols only.
+ */
+function unknownTask(registry: HarnessRegistry, name: string): string {
+  const protocols = registry.protocols.ids();
+  return unknownName(
+    'dataset or protocol',
+    name,
+    name.includes('.') ? protocols : [...registry.loaders.ids(), ...protocols],
+  );
+}
+
+/**
  * Resolves a config into tasks and adapters. Selection rules: a suite gives its tasks, filtered by
  * `datasets` when both are given; `datasets` alone may name dataset ids (their primary protocol, the
  * first they declare), protocol ids, or `protocol.split` task ids. Nothing selected means the default suite.
@@ -53,9 +66,7 @@ export function planRun(
       const wanted = config.datasets;
       for (const d of wanted) {
         if (!registry.loaders.has(d) && !registry.protocols.has(parseTaskId(d).protocol)) {
-          throw new InputError(
-            unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]),
-          );
+          throw new InputError(unknownTask(registry, d));
         }
       }
       taskIds = taskIds.filter((t) => {
@@ -80,9 +91,7 @@ export function planRun(
         return first.id;
       }
       if (registry.protocols.has(parseTaskId(d).protocol)) return d;
-      throw new InputError(
-        unknownName('dataset or protocol', d, [...registry.loaders.ids(), ...registry.protocols.ids()]),
-      );
+      throw new InputError(unknownTask(registry, d));
     });
   }
 

@@ -93,6 +93,8 @@ describe('--datasets: a misspelt dataset, protocol or task id gets a suggestion'
     ['meld-7.tset', 'meld-7.test'],
     ['mled-7.dev', 'meld-7.dev'],
     ['meld-8', 'meld-7'],
+    // A dataset takes no split: the suggestion is a protocol's task, never `meld.test`.
+    ['meld.tset', 'meld-7.test'],
   ])('%s', (id, hint) => {
     const r = badInput((dir) => ['run', '--datasets', id, '--out', join(dir, 'out')]);
     expect(r.code).toBe(2);
