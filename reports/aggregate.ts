@@ -195,6 +195,12 @@ export function buildLeaderboard(results: ResultSet): LeaderboardModel {
 
 // ---- provenance ----
 
+/** A prompt template as an adapter recorded it: its id and the sha256 of its definition. */
+export interface TemplateFact {
+  id?: string;
+  hash?: string;
+}
+
 export interface Provenance {
   runs: {
     runId: string;
@@ -205,8 +211,23 @@ export interface Provenance {
     mergedFrom?: string[];
   }[];
   seeds: number[];
-  adapters: { id: string; type: string; fingerprint: string; templates: Record<string, string> }[];
-  datasets: { id: string; variant?: string; files: number; digest: string }[];
+  adapters: {
+    id: string;
+    type: string;
+    fingerprint: string;
+    /** By fact name (`template` for the built-in adapters); empty for adapters without a prompt. */
+    templates: Record<string, TemplateFact>;
+  }[];
+  datasets: {
+    id: string;
+    variant?: string;
+    files: number;
+    /** First 12 hex digits of `sha256`: what the text formats print. */
+    digest: string;
+    /** sha256 over the newline-joined sha256 of every file read, in manifest order. */
+    sha256: string;
+    fileHashes: { path: string; sha256: string }[];
+  }[];
 }
 
 function squash(s: string): string {
@@ -220,6 +241,61 @@ function datasetMatches(id: string, protocol: string): boolean {
   return stem.length > 0 && (d.includes(stem) || stem.includes(d));
 }
 
+const HASH_SUFFIX = /[_-]?(?:hash|sha256)$/i;
+
+/**
+ * Prompt templates in adapter facts, whatever shape the adapter chose. The built-in ones write
+ * `template: { id, hash }` (openai) or `template: id` next to `template_hash: hash`
+ * (onnx-causal-lm); plugins may use other `*template*` keys. A key ending in hash/sha256 is the hash
+ * of the template named by the key without that suffix, so both layouts end up as one { id, hash }.
+ */
+export function templateFacts(facts: Record<string, unknown> | undefined): Record<string, TemplateFact> {
+  const out: Record<string, TemplateFact> = {};
+  for (const [key, value] of Object.entries(facts ?? {})) {
+    if (!/template/i.test(key)) continue;
+    if (typeof value === 'string' || typeof value === 'number') {
+      // A long or multi-line string is the template's text (e.g. a chat template), not its name.
+      if (typeof value === 'string' && (value.length > 200 || /[\r\n]/.test(value))) continue;
+      const base = key.replace(HASH_SUFFIX, '') || key;
+      const t: TemplateFact = out[base] ?? {};
+      if (HASH_SUFFIX.test(key)) t.hash = String(value);
+      else t.id = String(value);
+      out[base] = t;
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const v = value as Record<string, unknown>;
+      const t: TemplateFact = {};
+      if (typeof v.id === 'string') t.id = v.id;
+      const hash = v.hash ?? v.sha256;
+      if (typeof hash === 'string') t.hash = hash;
+      if (t.id !== undefined || t.hash !== undefined) out[key] = { ...out[key], ...t };
+    }
+  }
+  return out;
+}
+
+/**
+ * Templates of adapter `id` in `run`: from the adapter's end-of-run facts, filled in from the
+ * per-cell facts its `prepare` wrote (all a run has when it stopped before the adapter's facts).
+ */
+function adapterTemplates(
+  run: LoadedRun,
+  id: string,
+  cells: readonly ResultCell[],
+): Record<string, TemplateFact> {
+  const merged: Record<string, TemplateFact> = {};
+  const cellFacts = run.manifest.cells ?? {};
+  for (const c of cells) {
+    if (c.adapter !== id || c.runId !== run.runId) continue;
+    for (const [k, t] of Object.entries(templateFacts(cellFacts[`${c.task}/${id}/seed-${c.seed}`]))) {
+      merged[k] = { ...merged[k], ...t };
+    }
+  }
+  for (const [k, t] of Object.entries(templateFacts(run.manifest.adapters[id]?.facts))) {
+    merged[k] = { ...merged[k], ...t };
+  }
+  return merged;
+}
+
 /** What produced `cells`: runs with git commits, seeds, adapter fingerprints and templates, data read. */
 export function provenanceOf(cells: readonly ResultCell[], runs: readonly LoadedRun[]): Provenance {
   const runIds = [...new Set(cells.map((c) => c.runId))];
@@ -230,12 +306,13 @@ export function provenanceOf(cells: readonly ResultCell[], runs: readonly Loaded
     for (const run of used) {
       const a = run.manifest.adapters[id];
       if (!a || !cells.some((c) => c.adapter === id && c.runId === run.runId)) continue;
-      const templates: Record<string, string> = {};
-      for (const [k, v] of Object.entries(a.facts ?? {})) {
-        if (/template/i.test(k) && (typeof v === 'string' || typeof v === 'number')) templates[k] = String(v);
-      }
       if (!adapters.some((x) => x.id === id && x.fingerprint === a.fingerprint)) {
-        adapters.push({ id, type: a.type, fingerprint: a.fingerprint, templates });
+        adapters.push({
+          id,
+          type: a.type,
+          fingerprint: a.fingerprint,
+          templates: adapterTemplates(run, id, cells),
+        });
       }
     }
   }
@@ -245,12 +322,17 @@ export function provenanceOf(cells: readonly ResultCell[], runs: readonly Loaded
     const all = Object.entries(run.manifest.datasets);
     const matched = all.filter(([id]) => protocols.some((p) => datasetMatches(id, p)));
     for (const [id, d] of matched.length > 0 ? matched : all) {
-      const digest = createHash('sha256')
+      const sha256 = createHash('sha256')
         .update(d.files.map((f) => f.sha256).join('\n'))
-        .digest('hex')
-        .slice(0, 12);
-      if (datasets.some((x) => x.id === id && x.digest === digest)) continue;
-      const entry: Provenance['datasets'][number] = { id, files: d.files.length, digest };
+        .digest('hex');
+      if (datasets.some((x) => x.id === id && x.sha256 === sha256)) continue;
+      const entry: Provenance['datasets'][number] = {
+        id,
+        files: d.files.length,
+        digest: sha256.slice(0, 12),
+        sha256,
+        fileHashes: d.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+      };
       if (d.variant !== undefined) entry.variant = d.variant;
       datasets.push(entry);
     }
@@ -269,6 +351,13 @@ export function provenanceOf(cells: readonly ResultCell[], runs: readonly Loaded
   };
 }
 
+/** `template peng2023 hash 1a2b3c4d5e6f`: the id in full, hashes to 12 digits like fingerprints. */
+export function templateText(name: string, t: TemplateFact): string {
+  return [name, t.id, t.hash !== undefined ? `hash ${t.hash.slice(0, 12)}` : undefined]
+    .filter((x) => x !== undefined)
+    .join(' ');
+}
+
 /** Provenance as short lines, the same in every format. */
 export function provenanceLines(p: Provenance): string[] {
   const lines: string[] = [];
@@ -285,7 +374,7 @@ export function provenanceLines(p: Provenance): string[] {
     lines.push(
       `Adapters: ${p.adapters
         .map((a) => {
-          const t = Object.entries(a.templates).map(([k, v]) => `, ${k} ${v.slice(0, 12)}`);
+          const t = Object.entries(a.templates).map(([k, v]) => `, ${templateText(k, v)}`);
           return `${a.id} [${a.type}] fingerprint ${a.fingerprint.slice(0, 12)}${t.join('')}`;
         })
         .join('; ')}`,

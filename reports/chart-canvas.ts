@@ -119,9 +119,33 @@ function renumberSvgIds(svg: Buffer): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+/** `990` px at 300 dpi -> `3.3in`: at most 4 decimals, no trailing zeros. */
+function inches(px: number): string {
+  return `${Number((px / FIGURE_DPI).toFixed(4))}in`;
+}
+
 /**
- * Renders one chart.js configuration. `width` and `height` are pixels at 300 dpi; SVG keeps those
- * units, PDF pages are sized in points so the page is the physical size (3.3 in wide by default).
+ * Skia writes the root as `<svg ... width="990" height="H">`: unitless lengths are CSS pixels (96
+ * per inch), so the figure would open about 10 in wide. The drawing stays in its pixel coordinates
+ * through a viewBox; width and height become inches, the size PNG (pHYs) and PDF (points) give.
+ */
+function withPhysicalSize(svg: Buffer, width: number, height: number): Buffer {
+  const text = svg.toString('utf8');
+  const root = /<svg\b[^>]*>/.exec(text);
+  if (!root) throw new RuntimeFailure('the SVG backend wrote no <svg> element');
+  const sized = root[0]
+    .replace(/\s(?:width|height|viewBox)="[^"]*"/g, '')
+    .replace(
+      /\/?>$/,
+      (end) => ` width="${inches(width)}" height="${inches(height)}" viewBox="0 0 ${width} ${height}"${end}`,
+    );
+  return Buffer.from(text.slice(0, root.index) + sized + text.slice(root.index + root[0].length), 'utf8');
+}
+
+/**
+ * Renders one chart.js configuration. `width` and `height` are pixels at 300 dpi. SVG keeps them
+ * as user units under a viewBox with the physical size in inches; PDF pages are sized in points.
+ * Either way the figure is the physical size (3.3 in wide by default), as the PNG's 300 dpi says.
  */
 export function renderChart(config: AnyConfig, width: number, height: number, format: FigureFormat): Buffer {
   setup();
@@ -138,7 +162,7 @@ export function renderChart(config: AnyConfig, width: number, height: number, fo
     const chart = draw(config, canvas, 1);
     const svg = (canvas as unknown as { getContent(): Buffer }).getContent();
     chart.destroy();
-    return renumberSvgIds(svg);
+    return withPhysicalSize(renumberSvgIds(svg), width, height);
   }
   const scale = 72 / FIGURE_DPI;
   const doc = new PDFDocument({

@@ -7,19 +7,21 @@ import { InputError, unknownName } from '../harness/errors.ts';
 import type { Interval, MetricName } from '../harness/types.ts';
 import {
   type Aggregate,
+  aggregate,
   buildLeaderboard,
   type Entry,
   entryKey,
   type LeaderboardModel,
   METRIC_LABEL,
   METRIC_ORDER,
+  type Provenance,
   provenanceLines,
   provenanceOf,
 } from './aggregate.ts';
 import { renderHtmlPage } from './html-page.ts';
 import { ensurePredictions, loadResults, type ResultSet } from './load-results.ts';
-import { type PaperLayout, paperLayoutTables } from './paper-layouts.ts';
-import { type PairedTest, pairRecords, permutationOnHeadline } from './significance.ts';
+import { layoutProtocols, type PaperLayout, paperLayoutTables } from './paper-layouts.ts';
+import { type PairedTest, permutationOnHeadline, testEntries } from './significance.ts';
 import {
   latexDocument,
   markBest,
@@ -120,37 +122,12 @@ export function significanceAgainst(
       if (adapter === reference) continue;
       const cand = model.entries.get(entryKey(task.id, adapter));
       if (!cand) continue;
-      const seed = ref.cells.map((c) => c.seed).find((s) => cand.cells.some((c) => c.seed === s));
-      if (seed === undefined) {
-        missing.push(`${task.id}/${adapter} (no seed shared with ${reference})`);
+      const r = testEntries(ref, cand, task.headline, test);
+      if ('missing' in r) {
+        missing.push(`${task.id}/${adapter} (${r.missing})`);
         continue;
       }
-      const a = ref.cells.find((c) => c.seed === seed)!;
-      const b = cand.cells.find((c) => c.seed === seed)!;
-      if (!a.predictions || !b.predictions) {
-        missing.push(`${task.id}/${adapter} (predictions not loaded)`);
-        continue;
-      }
-      const paired = pairRecords(a.predictions, b.predictions);
-      if (paired.reference.length === 0) {
-        missing.push(`${task.id}/${adapter} (no example ids in common)`);
-        continue;
-      }
-      const r = test({
-        labels: a.metrics.labels,
-        metric: task.headline,
-        roles: { neutral: a.metrics.neutral, positive: a.metrics.positive, negative: a.metrics.negative },
-        reference: paired.reference,
-        candidate: paired.candidate,
-      });
-      results.push({
-        task: task.id,
-        adapter,
-        p: r.p,
-        method: r.method,
-        seed,
-        pairs: paired.reference.length,
-      });
+      results.push({ task: task.id, adapter, p: r.p, method: r.method, seed: r.seed, pairs: r.pairs });
     }
   }
   return { results, missing };
@@ -172,7 +149,7 @@ function mainTable(model: LeaderboardModel, opts: LeaderboardOptions): ReportTab
     sig = s.results.filter((r) => r.p < alpha);
     const method = s.results[0]?.method ?? 'paired test';
     notes.push(
-      `${SIGNIFICANCE_MARK} differs from ${opts.reference} at p < ${alpha} (${method}; paired by example id, lowest shared seed).`,
+      `${SIGNIFICANCE_MARK} differs from ${opts.reference} on the task's headline metric at p < ${alpha} (${method}; paired by example id, lowest shared seed).`,
     );
     if (s.missing.length > 0) notes.push(`No significance test for: ${s.missing.join('; ')}.`);
   }
@@ -267,7 +244,17 @@ function perClassTable(model: LeaderboardModel, task: string): ReportTable {
 
 /** Every table of the leaderboard report, in order. */
 export function leaderboardTables(model: LeaderboardModel, opts: LeaderboardOptions): ReportTable[] {
-  if (opts.layout) return paperLayoutTables(model, opts.layout);
+  if (opts.layout) {
+    const significance = opts.reference
+      ? {
+          reference: opts.reference,
+          alpha: opts.alpha ?? 0.05,
+          test: opts.pairedTest ?? permutationOnHeadline,
+          mark: SIGNIFICANCE_MARK,
+        }
+      : undefined;
+    return paperLayoutTables(model, opts.layout, significance);
+  }
   const tables = [mainTable(model, opts)];
   if (opts.details ?? true) {
     for (const t of model.tasks) tables.push(detailTable(model, t.id), perClassTable(model, t.id));
@@ -338,15 +325,66 @@ export function leaderboardJson(model: LeaderboardModel, opts: Partial<Leaderboa
   };
 }
 
+/**
+ * One CSV field. Fields holding "#" are quoted too: the provenance lines start with "#", readers
+ * skip them with pandas' `comment="#"` or R's `comment.char = "#"`, and both treat a "#" outside
+ * quotes as the start of a comment even in the middle of a line.
+ */
 export function csvField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'number' ? String(v) : v;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",\r\n#]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Percent without float noise (0.1 * 100 = 10.000000000000002), kept to 6 decimals. */
 function pctNumber(v: number | undefined): number | null {
   return v === undefined ? null : Number((v * 100).toFixed(6));
+}
+
+/** How to read the CSV files: said in their first comment line too. */
+export const CSV_READING =
+  'Lines starting with # are comments (provenance, notes): pandas.read_csv(path, comment="#"); R read.csv(path, comment.char = "#").';
+
+/** `key=value`, the value quoted (JSON) when it has spaces, "=", quotes or nothing at all. */
+function kv(key: string, value: string | number | boolean | null): string {
+  const s = String(value);
+  return `${key}=${s === '' || /[\s="\\]/.test(s) ? JSON.stringify(s) : s}`;
+}
+
+function commentLine(text: string): string {
+  return `# ${text.replace(/[\r\n]+/g, ' ')}`;
+}
+
+/**
+ * Provenance as `#` lines of `kind: id key=value...`, with full hashes (the text formats shorten
+ * them to 12 digits): one line per run, adapter, dataset and dataset file, then the seeds.
+ */
+export function provenanceComments(p: Provenance, warnings: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (const r of p.runs) {
+    const parts = [`run: ${r.runId}`, kv('git', r.commit), kv('dirty', r.dirty), kv('created', r.created)];
+    if (r.mergedFrom) parts.push(kv('merged_from', r.mergedFrom.join(' ')));
+    out.push(parts.join(' '));
+  }
+  out.push(`seeds: ${p.seeds.join(' ')}`);
+  for (const a of p.adapters) {
+    const parts = [`adapter: ${a.id}`, kv('type', a.type), kv('fingerprint', a.fingerprint)];
+    for (const [name, t] of Object.entries(a.templates)) {
+      if (t.id !== undefined) parts.push(kv(name, t.id));
+      if (t.hash !== undefined) parts.push(kv(`${name}_hash`, t.hash));
+    }
+    out.push(parts.join(' '));
+  }
+  for (const d of p.datasets) {
+    const parts = [`dataset: ${d.id}`];
+    if (d.variant !== undefined) parts.push(kv('variant', d.variant));
+    parts.push(kv('files', d.files), kv('sha256', d.sha256));
+    out.push(parts.join(' '));
+    for (const f of d.fileHashes)
+      out.push(`dataset_file: ${d.id} ${kv('path', f.path)} ${kv('sha256', f.sha256)}`);
+  }
+  for (const w of warnings) out.push(`warning: ${w}`);
+  return out.map(commentLine);
 }
 
 export const CSV_COLUMNS = [
@@ -364,68 +402,88 @@ export const CSV_COLUMNS = [
   'parse_rate_pct',
   'rank',
   'runs',
+  // Per-class rows only (appended, so columns read by position before these existed keep theirs).
+  'class',
+  'support',
 ] as const;
 
-/** Tidy CSV: one row per task, adapter and metric (percent), plus one `(average)` row per adapter. */
+export const PER_CLASS_METRICS = ['precision', 'recall', 'f1'] as const;
+
+/**
+ * Tidy CSV in percent, after `#` provenance lines. Rows, all with the columns of CSV_COLUMNS:
+ *   - one per task, adapter and metric (`class` empty);
+ *   - one per task, adapter, class and per-class metric (`metric` precision, recall or f1; `class`
+ *     the label; `support` its gold count), mean and sd over seeds like the other rows;
+ *   - one `(average)` row per ranked adapter (metric `headline`).
+ */
 export function leaderboardCsv(model: LeaderboardModel): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  const lines = [
+    commentLine(
+      'emotion-eval leaderboard, tidy CSV: one row per task, adapter and metric, or per task, adapter, class and per-class metric (class and support set); values in percent.',
+    ),
+    commentLine(CSV_READING),
+    ...provenanceComments(provenanceOf(model.results.cells, model.results.runs), model.results.warnings),
+    CSV_COLUMNS.join(','),
+  ];
+  const row = (fields: (string | number | null | undefined)[]) => lines.push(fields.map(csvField).join(','));
   for (const r of model.rows) {
     for (const t of model.tasks) {
       const e = model.entries.get(entryKey(t.id, r.adapter));
       if (!e) continue;
+      const runs = [...new Set(e.cells.map((c) => c.runId))].join(' ');
+      const common = (a: Aggregate) => [
+        a.seeds.join(' '),
+        pctNumber(a.mean),
+        pctNumber(a.sd),
+        pctNumber(a.ci?.low),
+        pctNumber(a.ci?.high),
+        e.n,
+        pctNumber(e.parseRate.mean),
+        r.rank ?? null,
+        runs,
+      ];
       for (const [name, a] of Object.entries(e.metrics) as [MetricName, Aggregate][]) {
-        lines.push(
-          [
-            e.task,
-            e.protocol,
-            e.adapter,
-            name,
-            name === e.headline ? 'true' : 'false',
-            a.seeds.join(' '),
-            pctNumber(a.mean),
-            pctNumber(a.sd),
-            pctNumber(a.ci?.low),
-            pctNumber(a.ci?.high),
-            e.n,
-            pctNumber(e.parseRate.mean),
-            r.rank ?? null,
-            [...new Set(e.cells.map((c) => c.runId))].join(' '),
-          ]
-            .map(csvField)
-            .join(','),
-        );
+        row([
+          e.task,
+          e.protocol,
+          e.adapter,
+          name,
+          name === e.headline ? 'true' : 'false',
+          ...common(a),
+          '',
+          '',
+        ]);
+      }
+      for (const label of e.labels) {
+        const support = e.perClass[label]?.support;
+        if (support === undefined) continue;
+        const present = e.cells.filter((c) => c.metrics.per_class[label] !== undefined);
+        for (const m of PER_CLASS_METRICS) {
+          const a = aggregate(
+            present.map((c) => c.metrics.per_class[label]![m]),
+            present.map((c) => c.seed),
+          );
+          row([e.task, e.protocol, e.adapter, m, 'false', ...common(a), label, support]);
+        }
       }
     }
     if (r.average !== undefined) {
-      lines.push(
-        [
-          '(average)',
-          '',
-          r.adapter,
-          'headline',
-          'true',
-          '',
-          pctNumber(r.average),
-          '',
-          '',
-          '',
-          '',
-          '',
-          r.rank,
-          '',
-        ]
-          .map(csvField)
-          .join(','),
-      );
+      const a = pctNumber(r.average);
+      row(['(average)', '', r.adapter, 'headline', 'true', '', a, '', '', '', '', '', r.rank, '', '', '']);
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** Generic tables (paper layouts) as CSV: a `table` column, then the header of each table. */
+/**
+ * Generic tables (paper layouts) as CSV blocks: per table a `#` line with its id and title, its
+ * notes as `#` lines, a header row whose first column is `table`, the rows, a blank line.
+ */
 export function tablesCsv(tables: readonly ReportTable[]): string {
   const out: string[] = [];
   for (const t of tables) {
+    out.push(commentLine(`table ${t.id}: ${t.title}`));
+    for (const n of t.notes) out.push(commentLine(`note: ${n}`));
     out.push(['table', ...t.header].map(csvField).join(','));
     for (const row of t.rows) {
       out.push(
@@ -437,6 +495,30 @@ export function tablesCsv(tables: readonly ReportTable[]): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * A paper layout as CSV: how to read it and the provenance of its measured rows as `#` lines,
+ * the layout's tables, then per-class P/R/F1/support tables of the tasks its measured rows read.
+ * The blocks have different columns: split on blank lines and read each block on its own.
+ */
+export function layoutCsv(
+  model: LeaderboardModel,
+  layout: PaperLayout,
+  tables: readonly ReportTable[],
+): string {
+  const protocols = layoutProtocols(layout);
+  const tasks = protocols.filter((p) => model.tasks.some((t) => t.id === p)); // in the layout's order
+  const cells = model.results.cells.filter((c) => protocols.includes(c.task));
+  const head = [
+    commentLine(
+      `emotion-eval paper layout ${layout}: one block per table (a header row whose first column is "table", its rows, a blank line), then per-class tables; values in percent.`,
+    ),
+    commentLine(`${CSV_READING} Blocks have different columns: split the file on blank lines first.`),
+    ...(cells.length > 0 ? provenanceComments(provenanceOf(cells, model.results.runs)) : []),
+  ];
+  const perClass = tasks.map((t) => perClassTable(model, t));
+  return `${head.join('\n')}\n${tablesCsv([...tables, ...perClass])}`;
 }
 
 /** Generic tables (paper layouts) as JSON. */
@@ -487,7 +569,7 @@ export function renderLeaderboard(results: ResultSet, opts: LeaderboardOptions):
       return opts.standalone ? latexDocument(body) : body;
     }
     case 'csv':
-      return opts.layout ? tablesCsv(tables) : leaderboardCsv(model);
+      return opts.layout ? layoutCsv(model, opts.layout, tables) : leaderboardCsv(model);
     case 'json':
       return `${JSON.stringify(opts.layout ? tablesJson(tables) : leaderboardJson(model, opts), null, 2)}\n`;
     case 'html':

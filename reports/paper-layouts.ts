@@ -22,10 +22,20 @@ import {
   SOURCES,
   type SourceTag,
 } from './published-results.ts';
+import { type PairedTest, testEntries } from './significance.ts';
 import { markBest, type ReportTable, type TableCell, textCell } from './table-model.ts';
 
 export const PAPER_LAYOUTS = ['peng2023', 'dialoguellm'] as const;
 export type PaperLayout = (typeof PAPER_LAYOUTS)[number];
+
+/** Significance markers on measured rows against a reference adapter (`leaderboard --reference`). */
+export interface LayoutSignificance {
+  reference: string;
+  alpha: number;
+  test: PairedTest;
+  /** The marker after a significant cell (default †, as in the leaderboard). */
+  mark?: string;
+}
 
 interface LayoutColumn {
   /** `<protocol>:<metric>`, or `average:<metric>` (mean over the layout's `averageOf` protocols). */
@@ -157,7 +167,53 @@ function measuredValue(
   return a ? fmt(a) : undefined;
 }
 
-function buildTable(model: LeaderboardModel, spec: LayoutTable): ReportTable {
+/**
+ * Marks measured cells whose metric differs significantly from the reference adapter's on the same
+ * protocol. Each column is tested on its own metric (accuracy, macro-F1...), not the headline;
+ * average columns have no paired test and stay unmarked; published rows have no predictions.
+ */
+function markSignificance(
+  model: LeaderboardModel,
+  spec: LayoutTable,
+  adapters: readonly string[],
+  rows: TableCell[][],
+  firstMeasured: number,
+  numericStart: number,
+  sig: LayoutSignificance,
+): string[] {
+  const mark = sig.mark ?? '†';
+  const tested = spec.columns.filter((c) => splitKey(c.key).protocol !== 'average');
+  const hasReference = tested.some((c) =>
+    model.entries.has(entryKey(splitKey(c.key).protocol, sig.reference)),
+  );
+  if (!hasReference) return [`No significance markers: ${sig.reference} has no measured row in this table.`];
+  const missing: string[] = [];
+  let method: string | undefined;
+  adapters.forEach((adapter, i) => {
+    if (adapter === sig.reference) return;
+    spec.columns.forEach((c, j) => {
+      const { protocol, metric } = splitKey(c.key);
+      if (protocol === 'average') return;
+      const ref = model.entries.get(entryKey(protocol, sig.reference));
+      const cand = model.entries.get(entryKey(protocol, adapter));
+      if (!ref || !cand || cand.metrics[metric] === undefined) return;
+      const r = testEntries(ref, cand, metric, sig.test);
+      if ('missing' in r) {
+        missing.push(`${adapter} ${c.header} (${r.missing})`);
+        return;
+      }
+      method ??= r.method;
+      if (r.p < sig.alpha) rows[firstMeasured + i]![numericStart + j]!.mark = mark;
+    });
+  });
+  const notes = [
+    `${mark} differs from ${sig.reference} on that column's metric at p < ${sig.alpha} (${method ?? 'paired test'}; paired by example id, lowest shared seed${spec.averageOf ? '; Avg columns are not tested' : ''}).`,
+  ];
+  if (missing.length > 0) notes.push(`No significance test for: ${missing.join('; ')}.`);
+  return notes;
+}
+
+function buildTable(model: LeaderboardModel, spec: LayoutTable, sig?: LayoutSignificance): ReportTable {
   const protocols = [
     ...new Set(spec.columns.map((c) => splitKey(c.key).protocol).filter((p) => p !== 'average')),
   ];
@@ -192,6 +248,7 @@ function buildTable(model: LeaderboardModel, spec: LayoutTable): ReportTable {
     ]);
   }
   const usedEntries: Entry[] = [];
+  const firstMeasured = rows.length;
   for (const adapter of adapters) {
     const runs = new Set<string>();
     for (const p of protocols) {
@@ -215,6 +272,9 @@ function buildTable(model: LeaderboardModel, spec: LayoutTable): ReportTable {
   const notes: string[] = [
     'Values are percentages (2 decimals); measured rows with several seeds: mean ± sd.',
   ];
+  if (sig && adapters.length > 0) {
+    notes.push(...markSignificance(model, spec, adapters, rows, firstMeasured, numericStart, sig));
+  }
   notes.push(`Reported rows: ${SOURCES[spec.source]}; "–": not reported.`);
   for (const id of letters)
     notes.push(`(${String.fromCharCode(97 + letters.indexOf(id))}) ${PUBLISHED_NOTES[id]}`);
@@ -248,9 +308,24 @@ function buildTable(model: LeaderboardModel, spec: LayoutTable): ReportTable {
   };
 }
 
-/** The tables of `layout`, measured rows from `model`. */
-export function paperLayoutTables(model: LeaderboardModel, layout: PaperLayout): ReportTable[] {
+/** The protocols (task ids) whose measured rows `layout` shows. */
+export function layoutProtocols(layout: PaperLayout): string[] {
   const specs = LAYOUTS[layout];
   if (!specs) throw new InputError(unknownName('layout', String(layout), PAPER_LAYOUTS));
-  return specs.map((s) => buildTable(model, s));
+  const keys = specs.flatMap((s) => s.columns.map((c) => splitKey(c.key).protocol));
+  return [...new Set(keys.filter((p) => p !== 'average'))];
+}
+
+/** The tables of `layout`, measured rows from `model`, with markers when `significance` is given. */
+export function paperLayoutTables(
+  model: LeaderboardModel,
+  layout: PaperLayout,
+  significance?: LayoutSignificance,
+): ReportTable[] {
+  const specs = LAYOUTS[layout];
+  if (!specs) throw new InputError(unknownName('layout', String(layout), PAPER_LAYOUTS));
+  if (significance && !model.adapters.includes(significance.reference)) {
+    throw new InputError(unknownName('reference adapter', significance.reference, model.adapters));
+  }
+  return specs.map((s) => buildTable(model, s, significance));
 }

@@ -7,6 +7,7 @@ import { InputError } from '../harness/errors.ts';
 import { encodeOutcomes } from '../harness/metrics.ts';
 import { mcnemarExact, permutationTest } from '../harness/stats.ts';
 import type { MetricName, MetricsFile, PredictionRecord } from '../harness/types.ts';
+import type { Entry } from './aggregate.ts';
 
 export interface PairedInput {
   labels: readonly string[];
@@ -45,11 +46,13 @@ export function pairRecords(
 }
 
 /**
- * Default: approximate randomization on the task's headline metric (10,000 swaps, fixed seed, so
- * the same files give the same markers), resampling whole dialogues when every record has one.
+ * Default: approximate randomization on the metric asked for (10,000 swaps, fixed seed, so the
+ * same files give the same markers), resampling whole dialogues when every record has one. The
+ * caller's note says which metric that is (the headline in the leaderboard, the column's metric in
+ * a paper layout).
  */
 const PERMUTATION_METHOD =
-  "paired permutation test on the task's headline metric (10,000 swaps; whole dialogues when records carry dialogue ids)";
+  'paired permutation test on the metric compared (10,000 swaps; whole dialogues when records carry dialogue ids)';
 
 export const permutationOnHeadline: PairedTest = (input) => {
   const a = encodeOutcomes(input.reference, input.labels);
@@ -73,3 +76,35 @@ export const mcnemarOnCorrectness: PairedTest = (input) => {
   );
   return { p: r.p, method: 'exact McNemar on per-example correctness' };
 };
+
+export type EntryTestOutcome =
+  | { p: number; method: string; seed: number; pairs: number }
+  | { missing: string };
+
+/**
+ * `test` of `candidate` against `reference` (the same task) on `metric`, on the lowest seed both
+ * have: seeds are not pooled, that would count each example several times. When the pair cannot
+ * be tested, `missing` says why.
+ */
+export function testEntries(
+  reference: Entry,
+  candidate: Entry,
+  metric: MetricName,
+  test: PairedTest,
+): EntryTestOutcome {
+  const seed = reference.cells.map((c) => c.seed).find((s) => candidate.cells.some((c) => c.seed === s));
+  if (seed === undefined) return { missing: `no seed shared with ${reference.adapter}` };
+  const a = reference.cells.find((c) => c.seed === seed)!;
+  const b = candidate.cells.find((c) => c.seed === seed)!;
+  if (!a.predictions || !b.predictions) return { missing: 'predictions not loaded' };
+  const paired = pairRecords(a.predictions, b.predictions);
+  if (paired.reference.length === 0) return { missing: 'no example ids in common' };
+  const r = test({
+    labels: a.metrics.labels,
+    metric,
+    roles: { neutral: a.metrics.neutral, positive: a.metrics.positive, negative: a.metrics.negative },
+    reference: paired.reference,
+    candidate: paired.candidate,
+  });
+  return { p: r.p, method: r.method, seed, pairs: paired.reference.length };
+}

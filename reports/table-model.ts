@@ -146,16 +146,50 @@ const LATEX_SPECIALS: Record<string, string> = {
   // Braced so a cell starting with "[" is never read as the optional argument of the preceding \\.
   '[': '{[}',
   ']': '{]}',
+  // OT1, LaTeX's default font encoding, has no < > | glyphs in text fonts: a literal "<" prints
+  // "¡", ">" prints "¿" and "|" an em dash. These commands work under OT1 and T1 alike.
+  '<': '\\textless{}',
+  '>': '\\textgreater{}',
+  '|': '\\textbar{}',
 };
 
+/** "p < 0.05", "p <= 1e-3": typeset in math mode, where < and an italic p are right. */
+const P_VALUE = /\bp ?(<=|>=|[<>=≤≥]) ?(\d+(?:\.\d+)?)(?:e([-+]?\d+))?/g;
+const MATH_RELATION: Record<string, string> = {
+  '<': '<',
+  '>': '>',
+  '=': '=',
+  '<=': '\\le',
+  '≤': '\\le',
+  '>=': '\\ge',
+  '≥': '\\ge',
+};
+
+function escapeLatexText(s: string): string {
+  return (
+    s
+      .replace(/[\\&%$#_{}~^[\]<>|]/g, (ch) => LATEX_SPECIALS[ch]!)
+      .replace(/±/g, '$\\pm$')
+      .replace(/†/g, '\\dag{}')
+      .replace(/‡/g, '\\ddag{}')
+      .replace(/–/g, '--')
+      // Under OT1 a straight " prints as a closing quote at both ends: pairs become `` and ''.
+      .replace(/"([^"]*)"/g, "``$1''")
+      .replace(/\r?\n/g, ' ')
+  );
+}
+
+/** Text for LaTeX text mode: specials escaped, p-values in math mode, no character OT1 misprints. */
 export function escapeLatex(s: string): string {
-  return s
-    .replace(/[\\&%$#_{}~^[\]]/g, (ch) => LATEX_SPECIALS[ch]!)
-    .replace(/±/g, '$\\pm$')
-    .replace(/†/g, '\\dag{}')
-    .replace(/‡/g, '\\ddag{}')
-    .replace(/–/g, '--')
-    .replace(/\r?\n/g, ' ');
+  let out = '';
+  let last = 0;
+  for (const m of s.matchAll(P_VALUE)) {
+    out += escapeLatexText(s.slice(last, m.index));
+    const exp = m[3] !== undefined ? `\\times 10^{${Number(m[3])}}` : '';
+    out += `$p ${MATH_RELATION[m[1]!]} ${m[2]}${exp}$`;
+    last = m.index + m[0].length;
+  }
+  return out + escapeLatexText(s.slice(last));
 }
 
 /** LaTeX for a marker: † and ‡ become math daggers, anything else superscript text. */

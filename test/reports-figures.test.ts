@@ -231,7 +231,19 @@ describe('rendered files', () => {
     for (const f of files) {
       const xml = readFileSync(f, 'utf8');
       expect(checkXml(xml), f).toEqual([]);
-      expect(xml).toMatch(/<svg [^>]*width="990"/);
+      // Physical size like the PNG (300 dpi) and PDF (237.6 pt): 990 px at 300 dpi = 3.3 in; the
+      // viewBox keeps the drawing's pixel coordinates, so it scales into that box unchanged.
+      const root = /<svg\b[^>]*>/.exec(xml)![0];
+      const attr = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(root)?.[1];
+      expect(attr('width')).toBe('3.3in');
+      const viewBox = attr('viewBox')!.split(' ').map(Number);
+      expect(viewBox.slice(0, 3)).toEqual([0, 0, FIGURE_WIDTH]);
+      // Height in inches = viewBox height / 300, so the aspect ratio is the drawing's own.
+      expect(attr('height')).toMatch(/^\d+(\.\d{1,4})?in$/);
+      expect(Number.parseFloat(attr('height')!)).toBeCloseTo(viewBox[3]! / 300, 4);
+      expect(root.match(/\swidth=/g)).toHaveLength(1); // the old unitless width is gone
+      // The first drawn element still covers the whole viewBox (nothing was rescaled inside).
+      expect(xml).toContain(`<rect fill="white" width="${FIGURE_WIDTH}" height="${viewBox[3]}"/>`);
       expect(xml).not.toContain('<text'); // text is outlined: no font needed to view it
       expect(xml.match(/<path /g)?.length ?? 0).toBeGreaterThan(20);
     }

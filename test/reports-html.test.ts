@@ -137,12 +137,13 @@ describe.skipIf(!hasChromium)(
 
       expect(await page.locator('img').count()).toBe(1);
       expect(await page.locator('img[src="x"]').count()).toBe(0);
-      // The inline chart decoded (a broken data URI would leave naturalWidth at 0).
+      // The inline chart decoded (a broken data URI would leave naturalWidth at 0), at its physical
+      // size: the SVG says 3.3in, which a browser lays out at 96 CSS px per inch (316.8 -> 317).
       expect(
         await page
           .locator('figure.chart img')
           .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
-      ).toBe(990);
+      ).toBe(317);
       expect(await page.locator('#b-list script').count()).toBe(0);
       expect(dialogs).toEqual([]);
       expect(errors).toEqual([]);

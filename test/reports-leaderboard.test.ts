@@ -19,6 +19,7 @@
  *   toy-3 B: A1 right on 1,2,3,5,6,8,9; B1 right on 1,2,5,7,8,10 -> b = 3 (3,6,9), c = 2 (7,10):
  *     p = 2·(1 + 5 + 10)/32 = 1: not marked.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,14 @@ import { buildLeaderboard } from '../reports/aggregate.ts';
 import { leaderboard, renderLeaderboard } from '../reports/leaderboard.ts';
 import { ensurePredictions, loadResults, type ResultSet } from '../reports/load-results.ts';
 import { mcnemarOnCorrectness } from '../reports/significance.ts';
-import { writeScenario } from './support/result-fixture.ts';
+import {
+  BIN_GOLD,
+  BIN_LABELS,
+  TEMPLATE_A,
+  TEMPLATE_B,
+  writeRunFolder,
+  writeScenario,
+} from './support/result-fixture.ts';
 
 let root: string;
 let results: ResultSet;
@@ -86,8 +94,12 @@ describe('renderLeaderboard terminal', () => {
     // Provenance: both runs with their commits, seeds, fingerprints and template hashes, data read.
     expect(out).toContain('Runs: run-1 (git 111111111111); run-2 (git 222222222222)');
     expect(out).toContain('Seeds: 1, 2');
-    expect(out).toContain('A [fixture] fingerprint fp-A-0123456');
-    expect(out).toContain('templateHash tpl-A-fedcba;');
+    // A (openai) records `template: { id, hash }`, B (onnx-causal-lm) `template` + `template_hash`.
+    expect(out).toContain(
+      'Adapters: A [openai] fingerprint fp-A-0123456, template peng2023 hash a1b2c3d4e5f6; ' +
+        'B [onnx-causal-lm] fingerprint fp-B-0123456, template dialoguellm hash b0c1d2e3f405; ' +
+        'C [tfidf-logreg] fingerprint fp-C-0123456\n',
+    );
     expect(out).toContain('toy (variant v1), 1 files');
   });
 
@@ -152,7 +164,7 @@ describe('renderLeaderboard terminal', () => {
     expect(rows[2]).toEqual(['2', 'B', '60.00 [45.00, 75.00]', '50.00†', '55.00']);
     expect(rows[3]![3]).toBe('75.00 [50.00, 100.00]');
     expect(out).toContain(
-      "† differs from A at p < 0.05 (paired permutation test on the task's headline metric",
+      "† differs from A on the task's headline metric at p < 0.05 (paired permutation test on the metric compared",
     );
     expect(() => renderLeaderboard(results, { format: 'terminal', reference: 'AA' })).toThrow(
       /unknown reference adapter 'AA' \(did you mean 'A'\?\)/,
@@ -192,25 +204,150 @@ describe('renderLeaderboard machine formats', () => {
     expect(j.provenance.runs.map((r: { runId: string }) => r.runId)).toEqual(['run-1', 'run-2']);
   });
 
-  it('csv parses back to the same numbers (percent)', () => {
-    const rows = parseCsv(renderLeaderboard(results, { format: 'csv' }), { columns: true }) as Record<
-      string,
-      string
-    >[];
-    const find = (task: string, adapter: string, metric: string) =>
-      rows.find((r) => r.task === task && r.adapter === adapter && r.metric === metric)!;
+  it('csv parses back to the same numbers (percent), skipping the # provenance lines', () => {
+    const csv = renderLeaderboard(results, { format: 'csv' });
+    // comment: '#' is what pandas (comment="#") and R (comment.char = "#") are told to do.
+    const rows = parseCsv(csv, { columns: true, comment: '#' }) as Record<string, string>[];
+    const find = (task: string, adapter: string, metric: string, cls = '') =>
+      rows.find((r) => r.task === task && r.adapter === adapter && r.metric === metric && r.class === cls)!;
     const aw = find('toy-3', 'A', 'weighted_f1');
     expect(Number(aw.mean_pct)).toBeCloseTo(77, 6);
     expect(Number(aw.sd_pct)).toBeCloseTo(4.242641, 5);
     expect(aw.seeds).toBe('1 2');
     expect(aw.is_headline).toBe('true');
     expect(aw.runs).toBe('run-1 run-2');
+    expect(aw.support).toBe('');
     const bw = find('toy-3', 'B', 'weighted_f1');
     expect([bw.ci_low_pct, bw.ci_high_pct].map(Number)).toEqual([45, 75]);
     expect(bw.sd_pct).toBe('');
     expect(Number(find('toy-bin', 'B', 'macro_f1').mean_pct)).toBeCloseTo(100 / 3, 5);
     expect(Number(find('(average)', 'B', 'headline').mean_pct)).toBeCloseTo(55, 9);
     expect(find('toy-bin', 'C', 'accuracy').rank).toBe('');
+  });
+
+  it('csv has per-class precision, recall, F1 and support rows (mean and sd over seeds)', () => {
+    const rows = parseCsv(renderLeaderboard(results, { format: 'csv' }), {
+      columns: true,
+      comment: '#',
+    }) as Record<string, string>[];
+    const perClass = rows.filter((r) => r.class !== '');
+    // 3 labels x 2 adapters (toy-3) + 2 labels x 3 adapters (toy-bin), each with P, R and F1.
+    expect(perClass).toHaveLength((3 * 2 + 2 * 3) * 3);
+    const get = (task: string, adapter: string, cls: string, metric: string) =>
+      perClass.find(
+        (r) => r.task === task && r.adapter === adapter && r.class === cls && r.metric === metric,
+      )!;
+    // C on toy-bin: positive P 6/9 R 1 F1 .8; negative P 1 R .5 F1 2/3; 6 of each class.
+    expect(Number(get('toy-bin', 'C', 'positive', 'precision').mean_pct)).toBeCloseTo(200 / 3, 5);
+    expect(Number(get('toy-bin', 'C', 'positive', 'f1').mean_pct)).toBeCloseTo(80, 6);
+    expect(Number(get('toy-bin', 'C', 'negative', 'recall').mean_pct)).toBeCloseTo(50, 6);
+    expect(get('toy-bin', 'C', 'negative', 'recall').support).toBe('6');
+    // B never predicts negative: P, R and F1 are 0 there.
+    expect(Number(get('toy-bin', 'B', 'negative', 'precision').mean_pct)).toBe(0);
+    // A's toy-3 neutral over seeds: recall 2/3 (seed 1, one unparseable) and 1 (seed 2):
+    // mean 5/6, sd (1/3)/sqrt(2); F1 .8 and 1: mean .9, sd .2/sqrt(2). Support 3 (gold neutral).
+    const rec = get('toy-3', 'A', 'neutral', 'recall');
+    expect(Number(rec.mean_pct)).toBeCloseTo(500 / 6, 5);
+    expect(Number(rec.sd_pct)).toBeCloseTo(100 / 3 / Math.SQRT2, 5);
+    expect(rec.seeds).toBe('1 2');
+    expect(rec.support).toBe('3');
+    expect(rec.is_headline).toBe('false');
+    const f1 = get('toy-3', 'A', 'neutral', 'f1');
+    expect(Number(f1.mean_pct)).toBeCloseTo(90, 6);
+    expect(Number(f1.sd_pct)).toBeCloseTo(20 / Math.SQRT2, 5);
+    // A single seed: no sd, as in the metric rows.
+    expect(get('toy-3', 'B', 'joy', 'f1').sd_pct).toBe('');
+    expect(get('toy-3', 'B', 'joy', 'f1').support).toBe('4');
+  });
+
+  it('csv provenance: # lines with full run commits, dataset variant and sha256, fingerprints, template hashes', () => {
+    const csv = renderLeaderboard(results, { format: 'csv' });
+    const lines = csv.split('\n');
+    const firstData = lines.findIndex((l) => !l.startsWith('#'));
+    expect(lines[firstData]).toBe(
+      'task,protocol,adapter,metric,is_headline,seeds,mean_pct,sd_pct,ci_low_pct,ci_high_pct,n,parse_rate_pct,rank,runs,class,support',
+    );
+    // Every comment line leads: the table after them is plain CSV.
+    expect(lines.slice(firstData).some((l) => l.startsWith('#'))).toBe(false);
+    expect(lines[1]).toContain('pandas.read_csv(path, comment="#")');
+    /** `kind: id key=value ...` back to an object (values quoted as JSON when they need it). */
+    const parsed = lines.slice(0, firstData).flatMap((l) => {
+      const m = /^# (\w+): (\S+)(.*)$/.exec(l);
+      if (!m) return [];
+      const fields: Record<string, string> = { kind: m[1]!, id: m[2]! };
+      for (const f of m[3]!.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
+        fields[f[1]!] = f[2]!.startsWith('"') ? JSON.parse(f[2]!) : f[2]!;
+      }
+      return [fields];
+    });
+    const of = (kind: string, id: string) => parsed.find((p) => p.kind === kind && p.id === id)!;
+    expect(of('run', 'run-1')).toMatchObject({
+      git: '1111111111111111aaaa',
+      dirty: 'false',
+      created: '2026-01-01T00:00:00.000Z',
+    });
+    expect(of('run', 'run-2').git).toBe('2222222222222222bbbb');
+    expect(lines).toContain('# seeds: 1 2');
+    expect(of('adapter', 'A')).toMatchObject({
+      type: 'openai',
+      fingerprint: 'fp-A-0123456789abcdef',
+      template: TEMPLATE_A.id,
+      template_hash: TEMPLATE_A.hash,
+    });
+    expect(of('adapter', 'B')).toMatchObject({
+      type: 'onnx-causal-lm',
+      template: TEMPLATE_B.id,
+      template_hash: TEMPLATE_B.hash,
+    });
+    expect(of('adapter', 'C').template_hash).toBeUndefined(); // a baseline has no prompt
+    // The manifest lists one file of the toy dataset; its digest is sha256 over the files' sha256s.
+    const fileSha = 'aa'.repeat(32);
+    expect(of('dataset', 'toy')).toMatchObject({
+      variant: 'v1',
+      files: '1',
+      sha256: createHash('sha256').update(fileSha).digest('hex'),
+    });
+    expect(of('dataset_file', 'toy')).toMatchObject({ path: 'toy.csv', sha256: fileSha });
+  });
+
+  it('csv quotes fields holding #, so readers that cut comments mid-line keep them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reports-lb-hash-'));
+    const name = 'tuned #2, "large"';
+    writeRunFolder(dir, {
+      runId: 'run-h',
+      created: '2026-01-05T00:00:00.000Z',
+      datasets: {
+        toy: {
+          dir: '/d',
+          variant: 'v 2',
+          files: [{ path: 'a dir/x#1.csv', sha256: 'bb'.repeat(32), bytes: 1 }],
+        },
+      },
+      cells: [
+        {
+          task: 'toy-bin',
+          adapter: name,
+          headline: 'accuracy',
+          labels: BIN_LABELS,
+          gold: BIN_GOLD,
+          pred: BIN_GOLD,
+          metrics: { accuracy: 1, macro_f1: 1 },
+        },
+      ],
+    });
+    const csv = renderLeaderboard(await loadResults([dir]), { format: 'csv' });
+    // What an unquoted "#" does to such a reader: the rest of the line is dropped.
+    expect(parseCsv('a,b\nx#1,2\n', { columns: true, comment: '#', relax_column_count: true })).toEqual([
+      { a: 'x' },
+    ]);
+    const rows = parseCsv(csv, { columns: true, comment: '#' }) as Record<string, string>[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.adapter === name)).toBe(true);
+    expect(Number(rows.find((r) => r.metric === 'accuracy')!.mean_pct)).toBe(100);
+    // Values with spaces in the provenance lines are JSON-quoted.
+    expect(csv).toContain('# dataset: toy variant="v 2" files=1 sha256=');
+    expect(csv).toContain(`# dataset_file: toy path="a dir/x#1.csv" sha256=${'bb'.repeat(32)}`);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('markdown shows bold best, italic second and escapes pipes', () => {
@@ -223,8 +360,8 @@ describe('renderLeaderboard machine formats', () => {
 
   it('the async entry point loads and renders', async () => {
     const out = await leaderboard([root], { format: 'csv' });
-    expect(out.split('\n')[0]).toBe(
-      'task,protocol,adapter,metric,is_headline,seeds,mean_pct,sd_pct,ci_low_pct,ci_high_pct,n,parse_rate_pct,rank,runs',
+    expect(out.split('\n').find((l) => !l.startsWith('#'))).toBe(
+      'task,protocol,adapter,metric,is_headline,seeds,mean_pct,sd_pct,ci_low_pct,ci_high_pct,n,parse_rate_pct,rank,runs,class,support',
     );
   });
 

@@ -38,6 +38,8 @@ export interface FixtureRun {
   commit?: string;
   cells: FixtureCell[];
   adapters?: Manifest['adapters'];
+  /** Per-cell facts (`<task>/<adapter>/seed-<n>`), what adapters' prepare() returns. */
+  cellFacts?: Manifest['cells'];
   datasets?: Manifest['datasets'];
 }
 
@@ -129,10 +131,11 @@ export function writeRunFolder(root: string, run: FixtureRun): string {
     const ci = m.ci?.[c.headline];
     if (ci) cell.ci = ci;
     cells.push(cell);
+    // Adapters the caller did not describe are prompt-free (like the baselines): no template facts.
     adapters[c.adapter] ??= {
       type: 'fixture',
       fingerprint: `fp-${c.adapter}-0123456789abcdef`,
-      facts: { templateHash: `tpl-${c.adapter}-fedcba9876543210` },
+      facts: {},
     };
   }
   const summary: Summary = { run_id: run.runId, created: run.created, cells };
@@ -157,7 +160,7 @@ export function writeRunFolder(root: string, run: FixtureRun): string {
     },
     tasks: {},
     adapters,
-    cells: {},
+    cells: run.cellFacts ?? {},
   };
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -176,6 +179,58 @@ export const BIN_GOLD = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 'pos
 export const XSS = '<img src=x onerror=alert(1)>';
 
 /**
+ * Template facts in the shapes the real adapters write to manifest.json, so provenance is tested
+ * against what it will read: adapters/openai/openai-adapter.ts puts `template: { id, hash }` in both
+ * its facts() and its per-cell prepare() facts; adapters/onnx-causal-lm/index.ts puts the id in
+ * `template` and the hash in `template_hash`. Hashes are sha256 hex, 64 digits, like the templates'.
+ */
+export const TEMPLATE_A = {
+  id: 'peng2023',
+  hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
+};
+export const TEMPLATE_B = {
+  id: 'dialoguellm',
+  hash: 'b0c1d2e3f405162738495a6b7c8d9eafb0c1d2e3f405162738495a6b7c8d9eaf',
+};
+
+export const SCENARIO_ADAPTERS: Manifest['adapters'] = {
+  A: {
+    type: 'openai',
+    fingerprint: 'fp-A-0123456789abcdef',
+    facts: {
+      model: 'toy-model',
+      api: 'chat',
+      labelChoiceUsed: ['guided'],
+      template: { id: TEMPLATE_A.id, hash: TEMPLATE_A.hash },
+      shots: 0,
+      parseCounts: { ok: 19, unparseable: 1, error: 0 },
+    },
+  },
+  B: {
+    type: 'onnx-causal-lm',
+    fingerprint: 'fp-B-0123456789abcdef',
+    facts: {
+      device: 'cpu',
+      model_sha256: 'cd'.repeat(32),
+      template: TEMPLATE_B.id,
+      template_hash: TEMPLATE_B.hash,
+      chat: false,
+      shots: 0,
+    },
+  },
+  C: {
+    type: 'tfidf-logreg',
+    fingerprint: 'fp-C-0123456789abcdef',
+    facts: { cells: { 'toy-bin/C/seed-1': { chosen_c: 1 } } },
+  },
+};
+
+/** openai's prepare() facts for a cell (manifest `cells[...]`). */
+function openaiCellFacts(): Record<string, unknown> {
+  return { server: 'vllm', labelChoice: 'guided', template: { ...TEMPLATE_A }, shotIds: [] };
+}
+
+/**
  * run-1 (older): toy-3 and toy-bin for adapters A and B (seed 1), toy-bin for C.
  * run-2 (newer): toy-3 for A with seed 2.
  * The metric values below are the hand-worked ones documented in test/reports-leaderboard.test.ts.
@@ -185,6 +240,11 @@ export function writeScenario(root: string): { run1: string; run2: string } {
     runId: 'run-1',
     created: '2026-01-01T00:00:00.000Z',
     commit: '1111111111111111aaaa',
+    adapters: SCENARIO_ADAPTERS,
+    cellFacts: {
+      'toy-3/A/seed-1': openaiCellFacts(),
+      'toy-bin/A/seed-1': openaiCellFacts(),
+    },
     cells: [
       {
         task: 'toy-3',
@@ -255,6 +315,8 @@ export function writeScenario(root: string): { run1: string; run2: string } {
     runId: 'run-2',
     created: '2026-01-02T00:00:00.000Z',
     commit: '2222222222222222bbbb',
+    adapters: { A: SCENARIO_ADAPTERS.A! },
+    cellFacts: { 'toy-3/A/seed-2': openaiCellFacts() },
     cells: [
       {
         task: 'toy-3',
