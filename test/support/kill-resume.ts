@@ -22,7 +22,8 @@ export interface AttemptInfo {
 }
 
 /**
- * Kills `emotion-eval run` with SIGKILL at seeded points (by recorded lines) and starts the same
+ * Kills `emotion-eval run` with SIGKILL at seeded points (by recorded lines, or one start in four
+ * after a seeded time, which lands anywhere from start-up to the last metrics) and starts the same
  * command again each time, in episodes: each episode is one output folder, killed until a start is
  * let run to the end, then `verify(out)` checks it. A start that ends before its kill point (a loaded
  * machine) just ends the episode early; episodes go on until `kills` kills have happened.
@@ -49,10 +50,18 @@ export async function killAndResume(o: {
       const trace = join(o.root, `trace-${episodes}-${attempt}.jsonl`);
       const before = new Set(recordedIds(predictions));
       const target = before.size + 1 + rng.int(Math.max(1, Math.floor((o.total - before.size) / 40)));
+      // One start in four is killed after a random time instead, so that kills also land outside
+      // the prediction loop: loading, fitting a baseline, writing metrics or the manifest.
+      const afterMs = rng.next() < 0.25 ? 30 + rng.int(1500) : undefined;
       const r = await cliAsync(o.args(out), {
         env: { ...o.env, EMOTION_EVAL_TRACE: trace },
         onSpawn: (child) => {
           if (kills >= o.kills) return;
+          if (afterMs !== undefined) {
+            const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+            child.on('exit', () => clearTimeout(timer));
+            return;
+          }
           const timer = setInterval(() => {
             if (recordedIds(predictions).length >= target) {
               clearInterval(timer);
