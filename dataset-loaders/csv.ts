@@ -40,6 +40,10 @@ export async function* readCsv(file: string, options: CsvOptions): AsyncGenerato
       bom: true,
       delimiter: options.delimiter ?? ',',
       quote: options.quoting === false ? false : '"',
+      // Every line ending ends a record, whichever comes first in the file: left to discover it,
+      // csv-parse takes the first one for all, and a bare LF in a CRLF file (or a lone CR in an LF
+      // one) turns a stray line into text glued to the next record's first field, silently.
+      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: false,
       skip_empty_lines: true,
       info: true,

@@ -39,6 +39,14 @@ export const M3ED_EXPECTED_FILES = {
   },
 } as const;
 
+/**
+ * A series name quoted for an error message, clipped to 40 characters (as json-file.ts quotes values):
+ * a stray 2 MB line in a list file must not become a 2 MB error line.
+ */
+function quoteSeries(name: string): string {
+  return `'${name.length > 40 ? `${name.slice(0, 40)}…` : name}'`;
+}
+
 /** Reads the three series lists; a series named twice (in one list or across lists) is an error. */
 async function readSeriesLists(dir: string): Promise<Map<M3edSplit, { file: string; series: string[] }>> {
   const lists = new Map<M3edSplit, { file: string; series: string[] }>();
@@ -52,7 +60,7 @@ async function readSeriesLists(dir: string): Promise<Map<M3edSplit, { file: stri
       const where = `${file}:${k + 1}`;
       const first = owner.get(name);
       if (first !== undefined)
-        throw new DataError(file, k + 1, `series '${name}' is already listed at ${first}`);
+        throw new DataError(file, k + 1, `series ${quoteSeries(name)} is already listed at ${first}`);
       owner.set(name, where);
       series.push(name);
     });
@@ -104,7 +112,7 @@ async function loadM3ed(dir: string, split: M3edSplit): Promise<LoadedSplit> {
     throw new DataError(
       file,
       undefined,
-      `series ${unlisted.map((s) => `'${s}'`).join(', ')} ${unlisted.length > 1 ? 'are' : 'is'} in no splitInfo list (expected every series in exactly one of movie_list_{train,val,test}.txt)`,
+      `series ${unlisted.map(quoteSeries).join(', ')} ${unlisted.length > 1 ? 'are' : 'is'} in no splitInfo list (expected every series in exactly one of movie_list_{train,val,test}.txt)`,
     );
   }
   const { file: list, series } = lists.get(split)!;
@@ -113,7 +121,7 @@ async function loadM3ed(dir: string, split: M3edSplit): Promise<LoadedSplit> {
     throw new DataError(
       list,
       undefined,
-      `series ${absent.map((s) => `'${s}'`).join(', ')} listed for ${split} but absent from ${file}`,
+      `series ${absent.map(quoteSeries).join(', ')} listed for ${split} but absent from ${file}`,
     );
   }
   const dialogues: Dialogue[] = [];

@@ -172,6 +172,10 @@ const meldSentiment3: Protocol = {
     const s = u.meta?.sentiment;
     return typeof s === 'string' ? mapSentiment(s) : undefined;
   },
+  labelOf: (u) => ({
+    field: 'sentiment',
+    value: typeof u.meta?.sentiment === 'string' ? u.meta.sentiment : undefined,
+  }),
   headline: 'weighted_f1',
   metrics: ['accuracy', 'weighted_f1', 'macro_f1'],
   neutral: 'neutral',

@@ -113,6 +113,7 @@ export async function mergeShards(
         n: metrics.n,
         parse_rate: metrics.metrics.parse_rate ?? 1,
         metrics: metrics.metrics,
+        ...(metrics.parse_counts.lenient ? { lenient: metrics.parse_counts.lenient } : {}),
       });
     }
     const runId = outDir.split(/[\\/]/).filter(Boolean).pop()!;

@@ -20,6 +20,7 @@ import type {
   MetricDefinition,
   MetricName,
   MetricsFile,
+  ParseCounts,
   ParseStatus,
   PerClass,
   PredictionRecord,
@@ -240,6 +241,8 @@ export interface OutcomeRecord {
   gold: string;
   pred: string | null;
   parse?: ParseStatus;
+  /** A nearest-label guess: `pred` is scored, but the answer does not count as parsed. */
+  lenient?: boolean;
 }
 
 /**
@@ -273,7 +276,7 @@ export function encodeOutcomes(
     gold[i] = g;
     const p = r.pred === null ? -1 : (index.get(r.pred) ?? -1);
     pred[i] = p;
-    parseOk[i] = (r.parse ?? (p >= 0 ? 'ok' : 'unparseable')) === 'ok' ? 1 : 0;
+    parseOk[i] = (r.parse ?? (p >= 0 ? 'ok' : 'unparseable')) === 'ok' && !r.lenient ? 1 : 0;
   }
   return { labels, gold, pred, parseOk };
 }
@@ -291,7 +294,8 @@ const descriptions: Record<MetricName, string> = {
   ua: 'Unweighted accuracy: mean recall over classes present in gold (balanced accuracy).',
   wa: 'Weighted accuracy: the same as accuracy.',
   pos_neg_f1: 'Mean of the F1 of the positive and the negative class (Mastodon convention).',
-  parse_rate: "Fraction of answers whose parse status is 'ok'.",
+  parse_rate:
+    "Fraction of answers whose parse status is 'ok' (parse_counts.ok / n); nearest-label guesses (lenient) are not parsed answers.",
 };
 
 /** The built-in metrics, for the registry. Each computes from counts, via `compute(encoded outcomes)`. */
@@ -318,7 +322,7 @@ export interface ComputedMetrics {
   metrics: Partial<Record<MetricName, number>>;
   per_class: Record<string, PerClass>;
   confusion: MetricsFile['confusion'];
-  parse_counts: Record<ParseStatus, number>;
+  parse_counts: ParseCounts;
   neutral?: string;
   positive?: string;
   negative?: string;
@@ -328,7 +332,7 @@ export interface ComputedMetrics {
 export function metricsFromOutcomes(
   o: EncodedOutcomes,
   protocol: ProtocolLike,
-  parseCounts: Record<ParseStatus, number>,
+  parseCounts: ParseCounts,
 ): ComputedMetrics {
   for (const m of protocol.metrics) assertApplicable(m, protocol);
   assertApplicable(protocol.headline, protocol);
@@ -367,18 +371,21 @@ export function metricsFromOutcomes(
   return out;
 }
 
-/** Counts of each parse status; a record without one is 'ok' when its prediction is a label. */
-export function parseCounts(
-  records: readonly OutcomeRecord[],
-  labels: readonly string[],
-): Record<ParseStatus, number> {
+/**
+ * Counts of each parse status; a record without one is 'ok' when its prediction is a label. An 'ok'
+ * record marked `lenient` (a nearest-label guess) counts under `lenient`, a key present only when
+ * there are guesses (files of runs without guessing keep their three keys).
+ */
+export function parseCounts(records: readonly OutcomeRecord[], labels: readonly string[]): ParseCounts {
   const set = new Set(labels);
   const counts: Record<ParseStatus, number> = { ok: 0, unparseable: 0, error: 0 };
+  let lenient = 0;
   for (const r of records) {
     const status = r.parse ?? (r.pred !== null && set.has(r.pred) ? 'ok' : 'unparseable');
-    counts[status]++;
+    if (status === 'ok' && r.lenient) lenient++;
+    else counts[status]++;
   }
-  return counts;
+  return lenient > 0 ? { ...counts, lenient } : counts;
 }
 
 /**

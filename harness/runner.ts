@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, hostname, platform } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { RunConfigFile } from './config.ts';
 import { InputError, RuntimeFailure } from './errors.ts';
 import { collectGarbage, collectGarbageIfLarge } from './gc.ts';
-import { hashValue, sha256 } from './hash.ts';
+import { fileRecord, hashValue, sha256 } from './hash.ts';
 import { releaseSessions } from './inference/onnx.ts';
 import { computeMetrics } from './metrics.ts';
 import { type Plan, type PlannedTask, planRun } from './plan.ts';
@@ -29,9 +29,11 @@ import type {
   AdapterFacts,
   CellContext,
   Example,
+  FileRecord,
   Logger,
   Manifest,
   MetricsFile,
+  ParseCounts,
   Prediction,
   PredictionRecord,
   Summary,
@@ -112,6 +114,17 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     if (options.shard) task = shardTask(task, options.shard);
     tasks.set(t, task);
   }
+  // Train and dev are read now too (their examples dropped; adapters reload them on demand), so bad
+  // input in a file read only to fit, tune or draw shots is found before anything is written.
+  const checked = new Set<string>();
+  for (const t of plan.tasks) {
+    for (const other of ['train', 'dev'] as const) {
+      const key = `${t.loader.id}\u0000${t.dir}\u0000${t.protocol.id}\u0000${other}`;
+      if (other === t.split || !t.protocol.splits[other]?.length || checked.has(key)) continue;
+      checked.add(key);
+      await builder.build(t.loader, t.protocol, other, t.dir);
+    }
+  }
   // The evaluated splits are built: let the loaders' own objects go (train/dev reload on demand).
   builder.release();
   collectGarbage();
@@ -149,15 +162,21 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   const configHash = hashValue(identity);
   const planHash = hashValue({ ...identity, shard: null });
   const outRoot = resolvePath(options.baseDir, config.out ?? join('results', 'runs'));
-  const runId = chooseRunId(outRoot, config, plan, configHash, options);
+  const runId = await chooseRunId(outRoot, config, plan, configHash, options);
   const paths = new RunPaths(join(outRoot, runId));
+  // What this invocation creates, so that bad input found before anything was predicted (a train
+  // file an adapter reads only now) leaves nothing behind.
+  const created = [outRoot, paths.dir].filter((d) => !existsSync(d));
+  let badInput = false;
 
   const lock = new RunLock(paths.lock);
   lock.acquire();
   const controller = new AbortController();
   const onSignal = () => {
     if (!controller.signal.aborted)
-      log.warn('interrupted: finishing the batches in flight; run the same command to resume');
+      log.warn(
+        'interrupted: stopping (answers not yet recorded are asked again); run the same command to resume',
+      );
     controller.abort();
   };
   process.once('SIGINT', onSignal);
@@ -197,6 +216,12 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     }
     for (const a of adapters)
       manifest.adapters[a.id] = { type: a.type, fingerprint: a.fingerprint(), facts: {} };
+    // Train and dev files that adapters read earlier in this run (to fit, tune or draw shots; found
+    // unchanged by chooseRunId) stay listed with the files read.
+    if (previous) {
+      for (const [id, ds] of Object.entries(previous.datasets ?? {}))
+        for (const f of ds.files) addFile(manifest, id, ds.dir, f);
+    }
     writeJsonAtomic(paths.manifest, manifest);
 
     const cells: Cell[] = [];
@@ -204,6 +229,10 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       for (const adapter of adapters) for (const seed of seeds) cells.push({ task, planned, adapter, seed });
 
     const summaryCells: SummaryCell[] = [];
+    // Per adapter, answers per parse status over its finished cells, from their metrics (recomputed
+    // from the predictions files): unlike the adapter's own tallies, they survive resumes and re-runs.
+    const parseTotals = new Map<string, ParseCounts>();
+    const adaptersWorked = new Set<string>();
     let cellsRun = 0;
     for (const cell of cells) {
       if (controller.signal.aborted) break;
@@ -215,17 +244,35 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         progress: options.progress ?? true,
         signal: controller.signal,
         bootstrap: config.bootstrap,
+        onInputs: (loaderId, dir, files) => {
+          // Recorded as soon as they are read, so a run killed after fitting still knows them.
+          if (files.reduce((added, f) => addFile(manifest, loaderId, dir, f) || added, false))
+            writeJsonAtomic(paths.manifest, manifest);
+        },
       });
       if (worked) cellsRun++;
+      if (worked) adaptersWorked.add(cell.adapter.id);
       if (worked) collectGarbage();
       const key = `${cell.task.id}/${cell.adapter.id}/seed-${cell.seed}`;
       if (facts) manifest.cells[key] = facts;
-      if (metrics) summaryCells.push(summaryCell(metrics));
+      if (metrics) {
+        summaryCells.push(summaryCell(metrics));
+        parseTotals.set(
+          cell.adapter.id,
+          addParseCounts(parseTotals.get(cell.adapter.id), metrics.parse_counts),
+        );
+      }
     }
 
     for (const a of adapters) {
-      const facts = a.facts?.();
+      // An invocation that did no work for an adapter (a re-run of its finished cells) has seen
+      // nothing: it keeps the facts of the invocation that did (label-choice step-downs, requests).
+      const earlier = previous?.adapters?.[a.id];
+      const facts =
+        adaptersWorked.has(a.id) || earlier?.fingerprint !== a.fingerprint() ? a.facts?.() : earlier.facts;
       if (facts) manifest.adapters[a.id]!.facts = facts;
+      const totals = parseTotals.get(a.id);
+      if (totals) manifest.adapters[a.id]!.parse_counts = totals;
       const line = a.summary?.();
       if (line) log.info(line);
     }
@@ -237,12 +284,17 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     }
     writeJsonAtomic(paths.manifest, manifest);
     return { runId, runDir: paths.dir, summary, cellsRun, interrupted };
+  } catch (err) {
+    badInput = err instanceof InputError;
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     for (const a of adapters) await a.close?.();
     await releaseSessions();
     lock.release();
+    if (badInput && !existsSync(join(paths.dir, 'predictions')))
+      for (const d of created.reverse()) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -260,6 +312,33 @@ interface CellOptions {
   progress: boolean;
   signal: AbortSignal;
   bootstrap: RunConfigFile['bootstrap'];
+  /** Files of a train or dev split an adapter read. */
+  onInputs(loaderId: string, dir: string, files: readonly FileRecord[]): void;
+}
+
+/** Adds a file to the manifest's dataset entry; false when it was listed already. */
+function addFile(manifest: Manifest, loaderId: string, dir: string, file: FileRecord): boolean {
+  manifest.datasets[loaderId] ??= { dir, files: [] };
+  const ds = manifest.datasets[loaderId]!;
+  if (ds.files.some((g) => g.path === file.path)) return false;
+  ds.files.push(file);
+  return true;
+}
+
+/**
+ * Why a run cannot resume when a data file its earlier invocations read is not as it was (the
+ * config hash covers the evaluated split; this covers what adapters read besides: train to fit,
+ * dev to tune); undefined when every file is unchanged.
+ */
+async function changedInput(previous: Manifest, manifestPath: string): Promise<string | undefined> {
+  for (const ds of Object.values(previous.datasets ?? {})) {
+    for (const f of ds.files) {
+      const now = existsSync(f.path) ? (await fileRecord(f.path)).sha256 : undefined;
+      if (now !== f.sha256)
+        return `${f.path} ${now === undefined ? 'is gone' : 'changed'} since this run read it (recorded in ${manifestPath}); use --force-new to start a new run`;
+    }
+  }
+  return undefined;
 }
 
 async function runCell(
@@ -313,8 +392,9 @@ async function runCell(
       ),
     );
     progress?.finish();
-    if (failure) throw failure;
+    // Interrupted: a request that the abort cut short is not a failure; the run resumes from here.
     if (o.signal.aborted) return { worked, facts };
+    if (failure) throw failure;
   } else if (existsSync(metricsPath)) {
     // Finished earlier: reuse the metrics file as it is (a re-run computes nothing).
     return { worked, metrics: readJson<MetricsFile>(metricsPath) };
@@ -375,7 +455,7 @@ async function recordedIds(predPath: string, task: Task, o: CellOptions): Promis
 }
 
 /** What scoring needs of a record; labels interned so a million records stay small. */
-type Outcome = Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'>;
+type Outcome = Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId' | 'lenient'>;
 
 /**
  * Reads the finished cell's records back (compactly) in example order. When batches finished out of
@@ -390,14 +470,19 @@ async function finishPredictions(path: string, task: Task): Promise<Outcome[]> {
     interned.set(s, s);
     return s;
   };
-  const outcome = (r: Outcome, e?: Example): Outcome => ({
-    // The example's own strings where the record matches it: a million outcomes add no new ids.
-    id: e?.id ?? r.id,
-    gold: intern(r.gold),
-    pred: r.pred === null ? null : intern(r.pred),
-    parse: r.parse,
-    dialogueId: e ? e.dialogueId : r.dialogueId,
-  });
+  const outcome = (r: Outcome, e?: Example): Outcome => {
+    const o: Outcome = {
+      // The example's own strings where the record matches it: a million outcomes add no new ids.
+      id: e?.id ?? r.id,
+      gold: intern(r.gold),
+      pred: r.pred === null ? null : intern(r.pred),
+      parse: r.parse,
+      dialogueId: e ? e.dialogueId : r.dialogueId,
+    };
+    // Nearest-label guesses are scored as predictions but counted apart from parsed answers.
+    if (r.lenient) o.lenient = true;
+    return o;
+  };
   // The usual case: the file is already in example order (one batch at a time, or an uninterrupted
   // run), and outcomes are collected in one pass with nothing to rewrite.
   const inOrder: Outcome[] = [];
@@ -425,6 +510,18 @@ async function finishPredictions(path: string, task: Task): Promise<Outcome[]> {
   });
 }
 
+/** Sums parse counts; `lenient` appears only when some cell has guesses. */
+function addParseCounts(a: ParseCounts | undefined, b: ParseCounts): ParseCounts {
+  const sum: ParseCounts = {
+    ok: (a?.ok ?? 0) + b.ok,
+    unparseable: (a?.unparseable ?? 0) + b.unparseable,
+    error: (a?.error ?? 0) + b.error,
+  };
+  const lenient = (a?.lenient ?? 0) + (b.lenient ?? 0);
+  if (lenient > 0) sum.lenient = lenient;
+  return sum;
+}
+
 function cellContext(cell: Cell, o: CellOptions): CellContext {
   const { task, planned, seed } = cell;
   const splits = new Map<TaskSplit, Promise<Example[]>>();
@@ -444,9 +541,10 @@ function cellContext(cell: Cell, o: CellOptions): CellContext {
       }
       let pending = splits.get(split);
       if (!pending) {
-        pending = o.builder
-          .build(planned.loader, planned.protocol, split, planned.dir)
-          .then((t) => t.examples);
+        pending = o.builder.build(planned.loader, planned.protocol, split, planned.dir).then((t) => {
+          o.onInputs(planned.loader.id, planned.dir, t.files);
+          return t.examples;
+        });
         splits.set(split, pending);
       }
       return pending;
@@ -508,6 +606,7 @@ function summaryCell(m: MetricsFile): SummaryCell {
     ci: m.ci?.[m.headline],
     n: m.n,
     parse_rate: m.metrics.parse_rate ?? 1,
+    ...(m.parse_counts.lenient ? { lenient: m.parse_counts.lenient } : {}),
     metrics: m.metrics,
   };
 }
@@ -548,13 +647,13 @@ export function shardOf(key: string, count: number): number {
   return Number.parseInt(sha256(key).slice(0, 8), 16) % count;
 }
 
-function chooseRunId(
+async function chooseRunId(
   outRoot: string,
   config: RunConfigFile,
   plan: Plan,
   configHash: string,
   o: RunOptions,
-): string {
+): Promise<string> {
   const selection = hashValue({
     tasks: plan.tasks.map((t) => `${t.protocol.id}.${t.split}@${t.dir}`),
     adapters: plan.adapters.map((a) => a.config.id),
@@ -566,8 +665,12 @@ function chooseRunId(
     const manifestPath = join(outRoot, id, 'manifest.json');
     if (!existsSync(manifestPath)) return id;
     const existing = readJson<Manifest>(manifestPath);
-    if (existing.config_hash === configHash) return id;
-    if (!o.forceNew) {
+    if (existing.config_hash === configHash) {
+      // Same config: resume, unless a file an adapter read (train, dev) changed since.
+      const changed = await changedInput(existing, manifestPath);
+      if (!changed) return id;
+      if (!o.forceNew) throw new InputError(changed);
+    } else if (!o.forceNew) {
       throw new InputError(
         `run '${id}' exists with a different config (adapters, seeds, data or settings changed); use --force-new to start a new run, or --name to pick another`,
         manifestPath,

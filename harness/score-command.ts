@@ -46,7 +46,7 @@ export async function scorePredictionsFile(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InputError('expected a JSON object with "id", "gold" and "pred"', file, line);
     }
-    const { id, gold, pred, parse, dialogueId } = value;
+    const { id, gold, pred, parse, dialogueId, lenient } = value;
     if (typeof id !== 'string' && typeof id !== 'number')
       throw new InputError('expected "id" (string)', file, line);
     if (typeof gold !== 'string') throw new InputError('expected "gold" (a label string)', file, line);
@@ -66,6 +66,8 @@ export async function scorePredictionsFile(
       pred,
       parse: status,
       dialogueId: typeof dialogueId === 'string' ? dialogueId : undefined,
+      // A nearest-label guess (lenient adapters) is counted apart from parsed answers, as in a run.
+      ...(lenient === true ? { lenient: true } : {}),
     });
   }
   if (records.length === 0) throw new InputError('no predictions in file', file);

@@ -205,20 +205,30 @@ const OUTCOME = new RegExp(
  */
 export function outcomeOfLine(
   text: string,
-): Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId'> | undefined {
+): Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId' | 'lenient'> | undefined {
   const m = OUTCOME.exec(text);
   if (m) {
-    return {
+    const o: Pick<PredictionRecord, 'id' | 'gold' | 'pred' | 'parse' | 'dialogueId' | 'lenient'> = {
       id: JSON.parse(m[1]!),
       gold: JSON.parse(m[2]!),
       pred: m[3] === 'null' ? null : JSON.parse(m[3]!),
       parse: m[4] as PredictionRecord['parse'],
       dialogueId: m[5] === undefined ? undefined : JSON.parse(m[5]),
     };
+    // Inside a JSON string every quote is escaped, so an unescaped `"lenient":true` is the key.
+    if (text.includes('"lenient":true')) o.lenient = true;
+    return o;
   }
   try {
     const r = JSON.parse(text) as PredictionRecord;
-    return { id: r.id, gold: r.gold, pred: r.pred, parse: r.parse, dialogueId: r.dialogueId };
+    return {
+      id: r.id,
+      gold: r.gold,
+      pred: r.pred,
+      parse: r.parse,
+      dialogueId: r.dialogueId,
+      ...(r.lenient === true ? { lenient: true } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -190,9 +190,10 @@ function toExample(
   }
   const mapped = protocol.mapLabel(u);
   if (mapped === undefined) {
+    const raw = protocol.labelOf?.(u) ?? { field: 'label', value: u.label };
     throw dataError(
       u,
-      `label '${u.label}' is outside the mapping of protocol ${protocol.id} (expected one of: ${protocol.labels.join(', ')})`,
+      `${raw.field} '${raw.value}' is outside the mapping of protocol ${protocol.id} (expected one of: ${protocol.labels.join(', ')})`,
     );
   }
   if ('drop' in mapped) {

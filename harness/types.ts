@@ -81,6 +81,8 @@ export interface Protocol {
   splits: Partial<Record<TaskSplit, readonly string[]>>;
   /** Maps one raw utterance to a label, a rule-defined drop, or undefined (unknown label: an error). */
   mapLabel(utterance: Utterance): LabelMapping;
+  /** The raw value mapLabel reads, when it is not `utterance.label` (named in error messages). */
+  labelOf?(utterance: Utterance): { field: string; value: string | undefined };
   /** Optional filter applied to loader output before mapping (e.g. a loader-split subset by dialogue). */
   selectDialogue?(dialogue: Dialogue, split: TaskSplit): boolean;
   headline: MetricName;
@@ -158,6 +160,14 @@ export interface Task {
 
 export type ParseStatus = 'ok' | 'unparseable' | 'error';
 
+/**
+ * Answers of a cell per parse status. `lenient` counts nearest-label guesses (records with parse
+ * "ok" and `lenient: true`, made only when an adapter's config asks for guessing); they are not
+ * counted under `ok`, so ok + lenient + unparseable + error = n and parse_rate = ok / n whether
+ * guessing is on or off. The key is present only when the cell has guesses.
+ */
+export type ParseCounts = Record<ParseStatus, number> & { lenient?: number };
+
 /** What an adapter returns for one example. */
 export interface Prediction {
   id: string;
@@ -170,7 +180,10 @@ export interface Prediction {
   parse: ParseStatus;
   /** Error text when parse = "error". */
   error?: string;
-  /** True when a lenient parser (nearest label) was used on request: reported as such. */
+  /**
+   * True when the label is a nearest-label guess (a lenient parser, on request): the label is scored
+   * as the prediction, but the answer counts under parse_counts.lenient, not as parsed.
+   */
   lenient?: boolean;
   latencyMs?: number;
   /** Whether the answer came from the response cache (served adapters). */
@@ -311,7 +324,7 @@ export interface MetricsFile {
   /** Rows = gold, columns = predicted; the last column `<none>` counts unparseable/error answers. */
   confusion: { labels: string[]; matrix: number[][] };
   ci?: Partial<Record<MetricName, Interval>>;
-  parse_counts: Record<ParseStatus, number>;
+  parse_counts: ParseCounts;
   /** The protocol's neutral/positive/negative labels, so `compare` can recompute every metric. */
   neutral?: string;
   positive?: string;
@@ -329,6 +342,8 @@ export interface SummaryCell {
   ci?: Interval;
   n: number;
   parse_rate: number;
+  /** Nearest-label guesses among the n answers (parse_counts.lenient); absent when there are none. */
+  lenient?: number;
   metrics: Partial<Record<MetricName, number>>;
 }
 
@@ -370,7 +385,19 @@ export interface Manifest {
   merged_from?: string[];
   /** Set when the run is one shard of a sharded run (`run --shard I/N`). */
   shard?: { index: number; count: number } | null;
-  adapters: Record<string, { type: string; fingerprint: string; facts: Record<string, unknown> }>;
+  adapters: Record<
+    string,
+    {
+      type: string;
+      fingerprint: string;
+      facts: Record<string, unknown>;
+      /**
+       * Answers per parse status over the adapter's finished cells, summed from their metrics (so
+       * recomputed from the predictions files: a resumed or re-run evaluation keeps earlier answers).
+       */
+      parse_counts?: ParseCounts;
+    }
+  >;
   /** Per-cell facts reported by adapters (device used, chosen C, fitted model hash...). */
   cells: Record<string, AdapterFacts>;
 }

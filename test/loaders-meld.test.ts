@@ -212,8 +212,9 @@ describe('meld broken files', () => {
     await expect(builder.build(meldLoader, protocol('meld-7'), 'test', dir)).rejects.toThrow(
       `${file}:3: label 'happyish'`,
     );
+    // The sentiment protocol names the sentiment it read, not the row's emotion.
     await expect(builder.build(meldLoader, protocol('meld-sentiment-3'), 'test', dir)).rejects.toThrow(
-      `${file}:4: `,
+      `${file}:4: sentiment '${neutrl!.meta!.sentiment}' is outside the mapping of protocol meld-sentiment-3`,
     );
   });
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openaiAdapterFactory } from '../adapters/openai/index.ts';
 import { Rng } from '../harness/random.ts';
 import type { Adapter, Example, Prediction } from '../harness/types.ts';
-import { example, testCell, testEnv, testProtocol } from './support/openai-cell.ts';
+import { example, type TestLog, testCell, testEnv, testProtocol } from './support/openai-cell.ts';
 import {
   type Fault,
   type OpenAIServerOptions,
@@ -101,16 +101,25 @@ describe('openai adapter: free-text answers', () => {
       temperature: 0,
     });
     expect(adapter.facts!()).toMatchObject({
-      parseCounts: { ok: 4, unparseable: 1, error: 0 },
-      parseRate: 0.8,
+      thisInvocation: { answers: { ok: 4, lenient: 0, unparseable: 1, error: 0 } },
     });
+    // Run-wide counts are the runner's (recomputed from the predictions files), not the adapter's.
+    expect(adapter.facts!()).not.toHaveProperty('parseRate');
   });
 
-  it('marks lenient guesses when the config asks for them', async () => {
-    const s = await serve({ answer: () => 'The speaker is clearly sad here' });
+  it('marks lenient guesses when the config asks for them, and counts them apart from parsed answers', async () => {
+    const s = await serve({
+      answer: (r) => (r.prompt.endsWith('My dog died') ? 'sadness' : 'The speaker is clearly sad here'),
+    });
     const adapter = await make({ baseUrl: s.baseUrl, server: 'generic', lenient: true }, await tmp());
-    const [p] = await adapter.predict([examples[0]!], testCell(examples));
-    expect(p).toMatchObject({ label: 'sadness', parse: 'ok', lenient: true });
+    const preds = await adapter.predict(examples.slice(0, 2), testCell(examples));
+    expect(preds[0]).toMatchObject({ label: 'sadness', parse: 'ok', lenient: true });
+    expect(preds[1]).toMatchObject({ label: 'sadness', parse: 'ok' });
+    expect(preds[1]!.lenient).toBeUndefined();
+    expect(adapter.facts!()).toMatchObject({
+      lenientParsing: true,
+      thisInvocation: { answers: { ok: 1, lenient: 1, unparseable: 0, error: 0 } },
+    });
   });
 });
 
@@ -243,7 +252,7 @@ describe('openai adapter: cache', () => {
     expect(s.gets.length).toBe(gets);
     expect(second.map(essence)).toEqual(first.map(essence));
     expect(second.every((p) => p.cached)).toBe(true);
-    expect(again.facts!()).toMatchObject({ cachedAnswers: 5, http: { requests: 0 } });
+    expect(again.facts!()).toMatchObject({ thisInvocation: { cachedAnswers: 5 }, http: { requests: 0 } });
   });
 
   it('the key changes when the model, the LoRA adapter, the template or a decoding parameter changes', async () => {
@@ -395,13 +404,144 @@ describe('openai adapter: label choice', () => {
     expect(p).toMatchObject({ label: 'joy', parse: 'ok' });
   });
 
-  it('falls back to parsed text when the server refuses the constraint (auto mode), and says so', async () => {
-    const s = await serve({ models: [{ id: 'base-model', owned_by: 'vllm' }], acceptsConstraints: false });
+  it('auto: a server refusing the constraint gets logprobs next, remembered for later cells', async () => {
+    const s = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      acceptsConstraints: false,
+      // The text is no label: only logprobs can give these answers their label.
+      answer: () => ({ text: 'Hmm, hard to say', top: [{ token: 'Sad', logprob: -0.3 }] }),
+    });
     const adapter = await make({ baseUrl: s.baseUrl }, await tmp());
-    const preds = await adapter.predict(examples.slice(0, 3), testCell(examples));
-    expect(preds.map((p) => p.label)).toEqual(['joy', 'sadness', 'neutral']);
+    const ctx = testCell(examples);
+    const preds = await adapter.predict(examples.slice(0, 3), ctx);
+    expect(preds.map((p) => [p.label, p.parse])).toEqual([
+      ['sadness', 'ok'],
+      ['sadness', 'ok'],
+      ['sadness', 'ok'],
+    ]);
+    expect(preds.every((p) => p.scores?.sadness === -0.3)).toBe(true);
+    const constrained = s.requests.filter((r) => r.choices);
+    // One request tried the constraint while the rest of the batch waited for the server's verdict:
+    // a refusal costs one request, not one per example in flight.
+    expect(constrained).toHaveLength(1);
+    expect(constrained[0]!.body.logprobs).toBeUndefined();
+    // Each example was asked again with logprobs, and with no constraint.
+    const answered = s.requests.filter((r) => !r.choices);
+    expect(answered).toHaveLength(3);
+    for (const r of answered) expect(r.body).toMatchObject({ logprobs: true, top_logprobs: 20 });
+    expect(adapter.facts!()).toMatchObject({ labelChoiceSetting: 'auto', labelChoiceUsed: ['logprobs'] });
+    expect(String(adapter.facts!().guidedRejected)).toMatch(/HTTP 400.*structured_outputs/);
+    expect(adapter.facts!().logprobsRejected).toBeUndefined();
+    expect((ctx.log as TestLog).warns.join('\n')).toMatch(
+      /refused constrained choice; labels are chosen by logprobs/,
+    );
+
+    // Another cell (other seed) of the same adapter: no constrained request at all any more.
+    const before = s.requests.length;
+    await adapter.predict(examples.slice(3), testCell(examples, { seed: 2 }));
+    expect(s.requests.length - before).toBe(2);
+    expect(s.requests.slice(before).every((r) => !r.choices && r.body.logprobs === true)).toBe(true);
+  });
+
+  it('auto: constraint and logprobs both refused -> parsed free text; every step recorded', async () => {
+    const s = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      acceptsConstraints: false,
+      acceptsLogprobs: false,
+    });
+    const adapter = await make({ baseUrl: s.baseUrl, concurrency: 4 }, await tmp());
+    // Many examples at once, each waiting on the cache and the server at its own pace.
+    const batch = [
+      ...examples.slice(0, 3),
+      ...Array.from({ length: 17 }, (_, i) => example(`x${i}`, `The bus is at nine ${i}`, 'neutral')),
+    ];
+    const preds = await adapter.predict(batch, testCell(examples));
+    expect(preds.slice(0, 3).map((p) => p.label)).toEqual(['joy', 'sadness', 'neutral']);
+    expect(preds.every((p) => p.parse === 'ok')).toBe(true);
+    // Refused once for the constraint and once for logprobs (first step first), then text only.
+    const kinds = s.requests.map((r) =>
+      r.choices ? 'guided' : r.body.logprobs !== undefined ? 'logprobs' : 'text',
+    );
+    expect(kinds.slice(0, 2)).toEqual(['guided', 'logprobs']);
+    expect(kinds.slice(2)).toEqual(batch.map(() => 'text'));
+    const facts = adapter.facts!();
+    expect(facts).toMatchObject({ labelChoiceUsed: ['text'] });
+    expect(String(facts.guidedRejected)).toMatch(/HTTP 400/);
+    expect(String(facts.logprobsRejected)).toMatch(/HTTP 400.*logprobs/);
+  });
+
+  it('auto on a hosted API refusing logprobs: parsed free text instead of errors', async () => {
+    const s = await serve({ models: [{ id: 'base-model', owned_by: 'openai' }], acceptsLogprobs: false });
+    const adapter = await make({ baseUrl: s.baseUrl, api: 'completions', concurrency: 1 }, await tmp());
+    const preds = await adapter.predict(examples, testCell(examples));
+    expect(preds.map((p) => p.parse)).toEqual(['ok', 'ok', 'ok', 'ok', 'unparseable']);
+    expect(preds.map((p) => p.label)).toEqual(['joy', 'sadness', 'neutral', 'joy', null]);
+    // Completions layout: logprobs is a number there; refused once, then never asked for again.
+    expect(s.requests.map((r) => typeof r.body.logprobs)).toEqual([
+      'number',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+    ]);
     expect(adapter.facts!()).toMatchObject({ labelChoiceUsed: ['text'] });
-    expect(String(adapter.facts!().guidedRejected)).toMatch(/HTTP 400/);
+    expect(String(adapter.facts!().logprobsRejected)).toMatch(/not supported/);
+  });
+
+  it('steps down only on a refusal of the feature, and only in auto mode', async () => {
+    // A 400 about something else (the prompt is too long) is that example's error, not a refusal.
+    const other = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      fault: (r) =>
+        r.prompt.endsWith('My dog died')
+          ? { kind: 'status', status: 400, body: 'maximum context length is 8 tokens' }
+          : undefined,
+    });
+    const a = await make({ baseUrl: other.baseUrl, concurrency: 1 }, await tmp());
+    const preds = await a.predict(examples.slice(0, 3), testCell(examples));
+    expect(preds.map((p) => p.parse)).toEqual(['ok', 'error', 'ok']);
+    expect(other.requests.every((r) => r.choices)).toBe(true);
+    expect(a.facts!()).toMatchObject({ labelChoiceUsed: ['guided'] });
+    expect(a.facts!().guidedRejected).toBeUndefined();
+    // A 500 naming the feature is a server fault (retried, then an error), not a refusal.
+    const crashed = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      fault: () => ({ kind: 'status', status: 500, body: 'structured_outputs backend crashed' }),
+    });
+    const b = await make({ baseUrl: crashed.baseUrl, maxRetries: 0 }, await tmp());
+    const [crash] = await b.predict([examples[0]!], testCell(examples));
+    expect(crash).toMatchObject({ parse: 'error' });
+    expect(crashed.requests.every((r) => r.choices)).toBe(true);
+
+    // A server failing every request (no refusal) ends the trial: the other examples then fail side
+    // by side, not one after another (which on a server that is down would take tries x examples).
+    const down = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      latencyMs: 100,
+      fault: () => ({ kind: '500' }),
+    });
+    const d = await make({ baseUrl: down.baseUrl, maxRetries: 0 }, await tmp());
+    const failed = await d.predict(examples, testCell(examples));
+    expect(failed.map((p) => p.parse)).toEqual(examples.map(() => 'error'));
+    expect(down.requests).toHaveLength(examples.length);
+    expect(down.maxInFlight).toBe(examples.length - 1);
+
+    // Explicit modes are kept: their refusals are errors, so a run never silently changes method.
+    const refusing = await serve({
+      models: [{ id: 'base-model', owned_by: 'vllm' }],
+      acceptsConstraints: false,
+      acceptsLogprobs: false,
+    });
+    for (const labelChoice of ['guided', 'logprobs']) {
+      const before = refusing.requests.length;
+      const c = await make({ baseUrl: refusing.baseUrl, labelChoice }, await tmp());
+      const got = await c.predict(examples.slice(0, 2), testCell(examples));
+      expect(got.map((p) => p.parse)).toEqual(['error', 'error']);
+      expect(got[0]!.error).toMatch(/HTTP 400/);
+      expect(refusing.requests.length - before).toBe(2);
+      expect(c.facts!()).toMatchObject({ guidedRejected: undefined, logprobsRejected: undefined });
+    }
   });
 
   it('an unreachable server is a runtime failure in auto mode, not a silent switch to free text', async () => {
@@ -482,7 +622,7 @@ describe('openai adapter: label choice', () => {
     expect(typeof s.requests[0]!.body.prompt).toBe('string');
     expect(p).toMatchObject({ label: 'spos', parse: 'ok' });
     expect(p!.scores).toBeUndefined();
-    expect(adapter.facts!()).toMatchObject({ logprobsFallbacks: 1 });
+    expect(adapter.facts!()).toMatchObject({ thisInvocation: { logprobsFallbacks: 1 } });
   });
 });
 

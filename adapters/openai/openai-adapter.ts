@@ -63,6 +63,19 @@ interface CellState {
 
 type ResolvedConfig = OpenAIAdapterConfig & { id: string };
 
+/** The modes `auto` can step down from, and the mode each steps down to. */
+type RefusableMode = 'guided' | 'logprobs';
+const NEXT_MODE: Record<RefusableMode, LabelChoiceMode> = { guided: 'logprobs', logprobs: 'text' };
+/**
+ * What a refusal of each feature names. Servers word it differently ("unsupported parameter:
+ * guided_choice", "grammar is not supported", "logprobs are not supported with this model"), but
+ * every wording names the request field it refuses.
+ */
+const REFUSAL: Record<RefusableMode, RegExp> = {
+  guided: /guided|structured|grammar|choice/i,
+  logprobs: /logprob/i,
+};
+
 export class OpenAIAdapter implements Adapter {
   readonly type = 'openai';
   readonly id: string;
@@ -81,8 +94,20 @@ export class OpenAIAdapter implements Adapter {
   readonly #deployment: string;
   readonly #cells = new Map<string, Promise<CellState>>();
   #server?: Promise<ServerInfo>;
-  /** Set when the server refused the constrained-choice parameter in `auto` mode: answers are parsed text. */
-  #guidedRejected?: string;
+  /**
+   * Label-choice features the server refused in `auto` mode (HTTP 400 naming the feature), with the
+   * refusal's text. Remembered for this adapter's endpoint (every replica of the deployment: they are
+   * one server build), so later requests go straight to the next mode instead of being refused again.
+   */
+  readonly #refused = new Map<RefusableMode, string>();
+  /** Modes the server has answered, or failed otherwise than by refusing, in `auto` mode: no longer on trial. */
+  readonly #accepted = new Set<RefusableMode>();
+  /**
+   * The request trying a mode whose support is still unknown. Others wait for its outcome rather than
+   * all being refused at once (a batch would otherwise send dozens of requests bound to fail).
+   */
+  readonly #trials = new Map<RefusableMode, Promise<void>>();
+  /** Answers produced by this process (a resumed or re-run evaluation counts only its own part). */
   readonly #counts: Record<ParseStatus, number> & {
     lenient: number;
     cached: number;
@@ -157,9 +182,13 @@ export class OpenAIAdapter implements Adapter {
     return Promise.all(batch.map((example) => this.#predictOne(example, ctx, cell)));
   }
 
+  /**
+   * Run-wide settings and what this process saw. Counts of answers by parse status over the whole
+   * run (earlier, interrupted attempts included) are not here: the runner recomputes them from the
+   * predictions files (manifest `adapters.<id>.parse_counts`, and each metrics file's parse_counts).
+   */
   facts(): AdapterFacts {
     const c = this.#config;
-    const total = this.#counts.ok + this.#counts.unparseable + this.#counts.error;
     return {
       model: c.model,
       api: c.api,
@@ -168,17 +197,23 @@ export class OpenAIAdapter implements Adapter {
       serverSetting: c.server,
       labelChoiceSetting: c.labelChoice,
       labelChoiceUsed: [...this.#modesUsed].sort(),
-      guidedRejected: this.#guidedRejected,
+      guidedRejected: this.#refused.get('guided'),
+      logprobsRejected: this.#refused.get('logprobs'),
       template: { id: this.#template.id, hash: this.#template.hash },
       shots: c.shots,
       contextTurns: c.contextTurns,
       decoding: c.decoding,
       lenientParsing: c.lenient,
-      parseCounts: { ok: this.#counts.ok, unparseable: this.#counts.unparseable, error: this.#counts.error },
-      parseRate: total > 0 ? this.#counts.ok / total : null,
-      lenientAnswers: this.#counts.lenient,
-      logprobsFallbacks: this.#counts.logprobsFallbacks,
-      cachedAnswers: this.#counts.cached,
+      thisInvocation: {
+        answers: {
+          ok: this.#counts.ok,
+          lenient: this.#counts.lenient,
+          unparseable: this.#counts.unparseable,
+          error: this.#counts.error,
+        },
+        logprobsFallbacks: this.#counts.logprobsFallbacks,
+        cachedAnswers: this.#counts.cached,
+      },
       http: this.#client.stats(),
       cache: this.#cache ? { dir: this.#cache.dir, ...this.#cache.stats } : { disabled: true },
     };
@@ -283,8 +318,24 @@ export class OpenAIAdapter implements Adapter {
     return this.#server;
   }
 
+  /**
+   * The cell's mode, stepped down past every feature the server refused: guided -> logprobs -> text.
+   * Only `auto` steps down; a mode the config names explicitly is kept (its refusals are errors).
+   */
   #effectiveMode(cell: CellState): LabelChoiceMode {
-    return cell.mode === 'guided' && this.#guidedRejected ? 'text' : cell.mode;
+    let mode = cell.mode;
+    if (this.#config.labelChoice !== 'auto') return mode;
+    while ((mode === 'guided' || mode === 'logprobs') && this.#refused.has(mode)) mode = NEXT_MODE[mode];
+    return mode;
+  }
+
+  /** Whether `err` is the server refusing `mode`'s request field (HTTP 400 naming it), in `auto` mode. */
+  #isRefusal(err: unknown, mode: LabelChoiceMode): boolean {
+    if (this.#config.labelChoice !== 'auto' || (mode !== 'guided' && mode !== 'logprobs')) return false;
+    if (!(err instanceof HttpCallError) || err.status !== 400) return false;
+    // Only the server's words count: the message starts with the URL, which may contain anything.
+    const said = err.message.slice(err.message.indexOf('HTTP 400'));
+    return REFUSAL[mode].test(said);
   }
 
   #body(
@@ -318,8 +369,9 @@ export class OpenAIAdapter implements Adapter {
 
   async #predictOne(example: Example, ctx: CellContext, cell: CellState): Promise<Prediction> {
     const prediction = await this.#answer(example, ctx, cell);
-    this.#counts[prediction.parse]++;
+    // A guess is counted as a guess, not as parsed (the same split the metrics file makes).
     if (prediction.lenient) this.#counts.lenient++;
+    else this.#counts[prediction.parse]++;
     if (prediction.cached) this.#counts.cached++;
     return prediction;
   }
@@ -354,6 +406,30 @@ export class OpenAIAdapter implements Adapter {
         const shared = await this.#cache?.get(inputs, key);
         if (shared) return this.#interpret(example, shared.value, mode, cell, true);
       }
+      // A refusal that came back while this request looked in the cache changed the mode: start over.
+      if (this.#effectiveMode(cell) !== mode) return this.#answer(example, ctx, cell);
+      let endTrial: (() => void) | undefined;
+      if (
+        c.labelChoice === 'auto' &&
+        (mode === 'guided' || mode === 'logprobs') &&
+        !this.#accepted.has(mode)
+      ) {
+        const trial = this.#trials.get(mode);
+        if (trial) {
+          // Another request is finding out whether the server takes this mode: ask once it knows.
+          await trial;
+          return this.#answer(example, ctx, cell);
+        }
+        this.#trials.set(
+          mode,
+          new Promise<void>((r) => {
+            endTrial = () => {
+              this.#trials.delete(mode);
+              r();
+            };
+          }),
+        );
+      }
       let release: () => void = () => {};
       if (key)
         this.#inflight.set(
@@ -367,23 +443,25 @@ export class OpenAIAdapter implements Adapter {
         let res: Awaited<ReturnType<OpenAICompatibleClient['postJson']>>;
         try {
           res = await this.#client.postJson(path, body, ctx.signal);
+          if (mode === 'guided' || mode === 'logprobs') this.#accepted.add(mode);
         } catch (err) {
-          if (
-            mode === 'guided' &&
-            c.labelChoice === 'auto' &&
-            err instanceof HttpCallError &&
-            err.status === 400 &&
-            /guided|structured|grammar|choice/i.test(err.message)
-          ) {
-            // The server refused the constraint: carry on with parsed free text, and say so in the facts.
-            if (!this.#guidedRejected) {
-              this.#guidedRejected = err.message;
+          if ((mode === 'guided' || mode === 'logprobs') && this.#isRefusal(err, mode)) {
+            // The server refused this way of choosing the label: step down to the next one, remember
+            // it so no later request is refused for the same reason, and say so in the facts.
+            if (!this.#refused.has(mode)) {
+              this.#refused.set(mode, (err as Error).message);
+              const next = NEXT_MODE[mode];
               ctx.log.warn(
-                `${this.id}: the server refused constrained choice; answers are parsed as free text`,
+                `${this.id}: the server refused ${mode === 'guided' ? 'constrained choice' : 'logprobs'}; ${
+                  next === 'text' ? 'answers are parsed as free text' : `labels are chosen by ${next}`
+                }`,
               );
             }
             return this.#answer(example, ctx, cell);
           }
+          // Any other failure says the server does not refuse the mode outright: the trial is over,
+          // so a server that is down fails the waiting requests in parallel, not one after another.
+          if ((mode === 'guided' || mode === 'logprobs') && !ctx.signal?.aborted) this.#accepted.add(mode);
           throw err;
         }
         const json = res.json as { choices?: unknown[]; model?: unknown; usage?: unknown };
@@ -403,6 +481,8 @@ export class OpenAIAdapter implements Adapter {
           this.#inflight.delete(key);
           release();
         }
+        // Whatever the outcome (answered, refused, failed otherwise), the waiting requests go on.
+        endTrial?.();
       }
     } catch (err) {
       // An interrupted run records nothing for this example: the resumed run asks again.

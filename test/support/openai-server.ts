@@ -5,7 +5,7 @@
  * way vLLM (`structured_outputs.choice`, `guided_choice`) and llama.cpp (`grammar`) honour it; logprobs
  * are returned in the chat and the completions layouts. Faults are injected per request: 429 with
  * Retry-After, 500, answers slower than the client's timeout, dropped connections, malformed JSON,
- * any other status.
+ * any other status. A server without constraints or without logprobs refuses them with HTTP 400.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,6 +54,8 @@ export interface OpenAIServerOptions {
   version?: string;
   /** When false, requests carrying a constraint are refused with 400 (a server without the feature). */
   acceptsConstraints?: boolean;
+  /** When false, requests asking for logprobs are refused with 400 (a model or server without them). */
+  acceptsLogprobs?: boolean;
 }
 
 export interface TestOpenAIServer {
@@ -165,11 +167,17 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<T
           error: { message: 'unsupported parameter: structured_outputs / guided_choice / grammar' },
         });
       }
+      const wantsLogprobs = route === 'chat' ? body.logprobs === true : typeof body.logprobs === 'number';
+      if (wantsLogprobs && options.acceptsLogprobs === false) {
+        // The wording of a hosted API that serves a model without logprobs.
+        return json(res, 400, {
+          error: { message: "Unsupported parameter: 'logprobs' is not supported with this model." },
+        });
+      }
       const answer = options.answer(served);
       const reply: Reply = answer === null || typeof answer === 'string' ? { text: answer } : answer;
       let text = reply.text;
       if (choices && text !== null) text = constrain(text, choices);
-      const wantsLogprobs = route === 'chat' ? body.logprobs === true : typeof body.logprobs === 'number';
       const top = reply.top ?? (text ? [{ token: text.split(/\s+/)[0] ?? text, logprob: -0.05 }] : []);
       if (res.destroyed) return;
       json(
