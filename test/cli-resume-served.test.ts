@@ -233,6 +233,27 @@ describe('served faults at about 15% of requests on two replicas', () => {
       for (const rep of replicas) expect(summary).toContain(`${rep.baseUrl.replace(/\/+$/, '')}: `);
       const errors = records.filter((x) => x.parse === 'error').length;
       expect(summary).toContain(`${errors} examples recorded as errors`);
+      // Per endpoint: retried tries add up to the run's retries; give-ups are the examples kept as
+      // errors after failing for good on that endpoint (an answer with no choices fails no call).
+      const total = Number(/ (\d+) retries/.exec(summary!)![1]);
+      expect(total).toBeGreaterThan(0);
+      let retried = 0;
+      for (const rep of replicas) {
+        const url = rep.baseUrl.replace(/\/+$/, '');
+        const m = new RegExp(
+          `${url.replace(/[.]/g, '\\.')}: \\d+ requests, \\d+ failed \\((\\d+) retried, (\\d+) gave up\\)`,
+        ).exec(summary!);
+        expect(m, url).not.toBeNull();
+        retried += Number(m![1]);
+        const finalHere = records.filter(
+          (x) =>
+            x.parse === 'error' &&
+            x.error!.startsWith(`${url}/`) &&
+            /gave up after|: HTTP \d{3}/.test(x.error!),
+        ).length;
+        expect(Number(m![2]), url).toBe(finalHere);
+      }
+      expect(retried).toBe(total);
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
     }

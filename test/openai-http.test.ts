@@ -157,6 +157,37 @@ describe('OpenAICompatibleClient concurrency and endpoints', () => {
     expect(String(err.message)).not.toContain(key);
     expect(JSON.stringify(c.stats())).not.toContain(key);
   });
+
+  it('redacts the API key when an error body echoes it back (some proxies do)', async () => {
+    const key = 'sk-test-SECRET-456';
+    const s = await serve({
+      fault: () => ({ kind: 'status', status: 401, body: `invalid key Bearer ${key} for this model` }),
+    });
+    const c = client([s.baseUrl], { apiKey: key });
+    const err = await c.postJson('/chat/completions', chat('a')).catch((e) => e);
+    expect(String(err.message)).toContain('HTTP 401');
+    expect(String(err.message)).toContain('invalid key Bearer <redacted> for this model');
+    expect(String(err.message)).not.toContain(key);
+  });
+
+  it('counts retries and give-ups per endpoint', async () => {
+    const good = await serve();
+    const bad = await serve({ fault: () => ({ kind: 'status', status: 500 }) });
+    // maxRetries 0: every failure on the bad replica is final.
+    const strict = client([bad.baseUrl], { maxRetries: 0 });
+    await Promise.all(
+      [1, 2, 3].map((i) => strict.postJson('/chat/completions', chat(String(i))).catch(() => 0)),
+    );
+    expect(strict.stats().endpoints[0]).toMatchObject({ requests: 3, failed: 3, retried: 0, gaveUp: 3 });
+    // With a good replica beside it, a failure on the bad one is retried (on the good one), never final.
+    const both = client([bad.baseUrl, good.baseUrl], { maxRetries: 3 });
+    await Promise.all([1, 2, 3, 4].map((i) => both.postJson('/chat/completions', chat(String(i)))));
+    const [b, g] = both.stats().endpoints;
+    expect(b!.retried).toBe(b!.requests);
+    expect(b!.gaveUp).toBe(0);
+    expect(g).toMatchObject({ ok: 4, failed: 0, retried: 0, gaveUp: 0 });
+    expect(both.stats().retries).toBe(b!.retried);
+  });
 });
 
 describe('parseRetryAfter', () => {

@@ -227,7 +227,10 @@ export class OpenAIAdapter implements Adapter {
       .map(([cause, n]) => `${cause} ${n}`)
       .join(', ');
     const endpoints = http.endpoints
-      .map((e) => `${e.baseUrl}: ${e.requests} requests, ${e.failed} failed`)
+      .map(
+        (e) =>
+          `${e.baseUrl}: ${e.requests} requests, ${e.failed} failed (${e.retried} retried, ${e.gaveUp} gave up)`,
+      )
       .join('; ');
     return (
       `${this.id}: ${http.requests} requests, ${http.retries} retries${causes ? ` (${causes})` : ''}, ` +

@@ -73,6 +73,10 @@ export interface EndpointStats {
   requests: number;
   ok: number;
   failed: number;
+  /** Failed tries on this endpoint that were tried again (here or on another replica). */
+  retried: number;
+  /** Calls whose last try, on this endpoint, failed for good (the example is recorded as an error). */
+  gaveUp: number;
 }
 
 export interface HttpClientStats {
@@ -120,7 +124,7 @@ export class OpenAICompatibleClient {
     this.#endpoints = options.baseUrls.map((baseUrl) => ({
       baseUrl: baseUrl.replace(/\/+$/, ''),
       limit: pLimit(options.concurrency),
-      stats: { baseUrl: baseUrl.replace(/\/+$/, ''), requests: 0, ok: 0, failed: 0 },
+      stats: { baseUrl: baseUrl.replace(/\/+$/, ''), requests: 0, ok: 0, failed: 0, retried: 0, gaveUp: 0 },
     }));
   }
 
@@ -165,6 +169,7 @@ export class OpenAICompatibleClient {
         const e = toCallError(err, ep.baseUrl);
         if (!e.retryable || attempt >= this.#opts.maxRetries) {
           this.#stats.failures++;
+          if (e.kind !== 'aborted') ep.stats.gaveUp++;
           const tries = attempt + 1;
           throw new HttpCallError(
             e.retryable ? `${e.message} (gave up after ${tries} tries)` : e.message,
@@ -176,6 +181,7 @@ export class OpenAICompatibleClient {
           );
         }
         this.#stats.retries++;
+        ep.stats.retried++;
         const cause = e.kind === 'http' ? String(e.status) : e.kind;
         this.#stats.retryCauses[cause] = (this.#stats.retryCauses[cause] ?? 0) + 1;
         await sleep(this.#delay(attempt, e.retryAfterMs), signal);
@@ -297,6 +303,12 @@ export class OpenAICompatibleClient {
     });
   }
 
+  /** The text with the API key, wherever it appears, replaced. */
+  #redact(text: string): string {
+    const key = this.#opts.apiKey;
+    return key ? text.split(key).join('<redacted>') : text;
+  }
+
   async #attempt<T>(ep: Endpoint, path: string, payload: string, outer?: AbortSignal): Promise<T> {
     if (outer?.aborted) throw new HttpCallError(`${ep.baseUrl}: aborted`, 'aborted', false);
     const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
@@ -326,7 +338,8 @@ export class OpenAICompatibleClient {
     if (status < 200 || status >= 300) {
       ep.stats.failed++;
       const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-      const excerpt = text.replace(/\s+/g, ' ').slice(0, 200);
+      // Some servers and proxies echo the request's credentials in an error body: never keep them.
+      const excerpt = this.#redact(text).replace(/\s+/g, ' ').slice(0, 200);
       throw new HttpCallError(
         `${url}: HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`,
         'http',
@@ -343,7 +356,7 @@ export class OpenAICompatibleClient {
       ep.stats.failed++;
       // A truncated or garbled body is a server or proxy fault, usually transient: retried.
       throw new HttpCallError(
-        `${url}: malformed JSON in response: ${text.slice(0, 80)}`,
+        `${url}: malformed JSON in response: ${this.#redact(text).slice(0, 80)}`,
         'malformed',
         true,
         status,
