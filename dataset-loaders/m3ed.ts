@@ -48,12 +48,15 @@ function quoteSeries(name: string): string {
 }
 
 /** Reads the three series lists; a series named twice (in one list or across lists) is an error. */
-async function readSeriesLists(dir: string): Promise<Map<M3edSplit, { file: string; series: string[] }>> {
-  const lists = new Map<M3edSplit, { file: string; series: string[] }>();
+async function readSeriesLists(
+  dir: string,
+): Promise<Map<M3edSplit, { file: string; series: string[]; lines: number[] }>> {
+  const lists = new Map<M3edSplit, { file: string; series: string[]; lines: number[] }>();
   const owner = new Map<string, string>();
   for (const split of SPLITS) {
     const file = join(dir, listFile(split));
     const series: string[] = [];
+    const lines: number[] = [];
     splitLines(await readTextFile(file)).forEach((raw, k) => {
       const name = raw.trim();
       if (name === '') return;
@@ -63,8 +66,9 @@ async function readSeriesLists(dir: string): Promise<Map<M3edSplit, { file: stri
         throw new DataError(file, k + 1, `series ${quoteSeries(name)} is already listed at ${first}`);
       owner.set(name, where);
       series.push(name);
+      lines.push(k + 1);
     });
-    lists.set(split, { file, series });
+    lists.set(split, { file, series, lines });
   }
   return lists;
 }
@@ -115,12 +119,12 @@ async function loadM3ed(dir: string, split: M3edSplit): Promise<LoadedSplit> {
       `series ${unlisted.map(quoteSeries).join(', ')} ${unlisted.length > 1 ? 'are' : 'is'} in no splitInfo list (expected every series in exactly one of movie_list_{train,val,test}.txt)`,
     );
   }
-  const { file: list, series } = lists.get(split)!;
+  const { file: list, series, lines } = lists.get(split)!;
   const absent = series.filter((s) => !(s in root));
   if (absent.length > 0) {
     throw new DataError(
       list,
-      undefined,
+      lines[series.indexOf(absent[0]!)],
       `series ${absent.map(quoteSeries).join(', ')} listed for ${split} but absent from ${file}`,
     );
   }

@@ -93,9 +93,8 @@ function checkErrorLocation(
     expect(line, `${where}: ${message} (past the end of the file)`).toBeLessThanOrEqual(lineCount(file!) + 1);
   }
   // Where the fault is in the file that was mutated and that file has lines, the message says where.
-  // Exempt: a split with nothing left in it (no single line is at fault), and M3ED's "listed for
-  // <split> but absent from annotation.json" (its broken-file fixture has no line; reported).
-  const wholeFile = /no utterances in .* split|listed for \w+ but absent from/.test(message);
+  // Exempt: a split with nothing left in it (no single line is at fault).
+  const wholeFile = /no utterances in .* split/.test(message);
   if (file === mutated.file && mutated.bytes > 0 && !wholeFile) {
     if (mutated.kind === 'json') {
       expect(line !== undefined || /\$[.[]/.test(message), `${where}: no line or JSON path: ${message}`).toBe(
