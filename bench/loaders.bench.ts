@@ -1,54 +1,93 @@
 /**
- * Loader throughput: detect + load every split of every dataset present in ../shared/data (or
+ * Loader throughput: load every split of every dataset form present in ../shared/data (or
  * $EMOTION_EVAL_SHARED_DATA), side by side with plainly reading the same files' bytes, so the ratio
- * says what parsing costs. The acceptance bound is on the total: all loaders together under 2 s.
+ * says what parsing costs. The acceptance bound is on the total, cold (first pass) and warm (median
+ * of three): all loaders together under 2 s. Exits 1 when over.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createEmoryNlpLoader } from '../dataset-loaders/emorynlp.ts';
 import { createRegistry } from '../harness/builtins.ts';
+import type { DatasetLoader } from '../harness/types.ts';
 
 const dataDir = process.env.EMOTION_EVAL_SHARED_DATA ?? resolve(import.meta.dirname, '../../shared/data');
 const registry = await createRegistry();
 const perDataset: Record<
   string,
-  { ms: number; readMs: number; utterances: number; bytes: number; splits: string[] }
+  { ms: number; coldMs: number; readMs: number; utterances: number; bytes: number; splits: string[] }
 > = {};
 let total = 0;
 let totalRead = 0;
 
+// Every form present is loaded: each loader's splits whose files are all there, in every variant
+// (SST's GLUE files beside the trees), and EmoryNLP's JSON release when it sits beside the CSV
+// (the registry's loader reads the CSV then, so the JSON is read by a loader made for that form).
+const forms: { id: string; loader: DatasetLoader; dir: string; splits: string[]; files: string[][] }[] = [];
 for (const loader of registry.loaders.values()) {
   const dir = join(dataDir, loader.id);
   if (!existsSync(dir)) continue;
   const detected = await loader.detect(dir);
-  const files = detected.variant ? (loader.expectedFiles[detected.variant] ?? {}) : {};
-  const splits = loader.splits.filter(
-    (s) => (files[s] ?? []).length > 0 && files[s]!.every((f) => detected.present.includes(f)),
-  );
-  if (splits.length === 0) continue;
-  // Warm-up once (module JIT), then time three repetitions, interleaving parse and raw read.
-  for (const s of splits) await loader.load(dir, s);
+  const complete = (variant: string) =>
+    loader.splits.filter((sp) => {
+      const f = loader.expectedFiles[variant]?.[sp] ?? [];
+      return f.length > 0 && f.every((x) => existsSync(join(dir, x)));
+    });
+  const splits: string[] = [];
+  const files: string[][] = [];
+  for (const variant of [detected.variant ?? '', ...Object.keys(loader.expectedFiles)]) {
+    for (const sp of complete(variant)) {
+      if (splits.includes(sp)) continue;
+      splits.push(sp);
+      files.push([...loader.expectedFiles[variant]![sp]!]);
+    }
+  }
+  if (splits.length > 0) forms.push({ id: loader.id, loader, dir, splits, files });
+  if (loader.id === 'emorynlp' && detected.variant !== 'json') {
+    const json = createEmoryNlpLoader({ variant: 'json' });
+    const present = loader.splits.filter((sp) =>
+      (json.expectedFiles.json?.[sp] ?? []).every((x) => existsSync(join(dir, x))),
+    );
+    if (present.length > 0)
+      forms.push({
+        id: 'emorynlp (json)',
+        loader: json,
+        dir,
+        splits: present,
+        files: present.map((sp) => [...json.expectedFiles.json![sp]!]),
+      });
+  }
+}
+
+let coldTotal = 0;
+for (const { id, loader, dir, splits, files } of forms) {
+  // The first pass is cold (module JIT, file cache as it is): what a user's first run pays.
+  let t0 = performance.now();
+  for (const sp of splits) await loader.load(dir, sp);
+  const cold = performance.now() - t0;
+  coldTotal += cold;
+  // Then three repetitions, interleaving parse and raw read.
   const times: number[] = [];
   const reads: number[] = [];
   let utterances = 0;
   let bytes = 0;
   for (let rep = 0; rep < 3; rep++) {
-    let t0 = performance.now();
+    t0 = performance.now();
     utterances = 0;
-    for (const s of splits) {
-      const loaded = await loader.load(dir, s);
+    for (const sp of splits) {
+      const loaded = await loader.load(dir, sp);
       utterances += loaded.dialogues.reduce((n, d) => n + d.utterances.length, 0);
     }
     times.push(performance.now() - t0);
     t0 = performance.now();
     bytes = 0;
-    for (const s of splits) for (const f of files[s]!) bytes += (await readFile(join(dir, f))).length;
+    for (const f of files.flat()) bytes += (await readFile(join(dir, f))).length;
     reads.push(performance.now() - t0);
   }
   const ms = median(times);
   const readMs = median(reads);
-  perDataset[loader.id] = { ms: round(ms), readMs: round(readMs), utterances, bytes, splits };
+  perDataset[id] = { ms: round(ms), coldMs: round(cold), readMs: round(readMs), utterances, bytes, splits };
   total += ms;
   totalRead += readMs;
 }
@@ -59,14 +98,16 @@ const result = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
   data: dataDir,
   total_ms: round(total),
+  cold_total_ms: round(coldTotal),
   bound_ms: 2000,
-  within_bound: total < 2000,
+  within_bound: total < 2000 && coldTotal < 2000,
   parse_vs_raw_read_ratio: round(total / Math.max(totalRead, 1e-9)),
   datasets: perDataset,
 };
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(join(import.meta.dirname, 'results', 'loaders.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
+if (!result.within_bound) process.exitCode = 1;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
