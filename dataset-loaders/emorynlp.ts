@@ -14,7 +14,7 @@
  * A dialogue is a scene.
  */
 import { join } from 'node:path';
-import { DataError } from '../harness/errors.ts';
+import { DataError, InputError, unknownName } from '../harness/errors.ts';
 import type { DatasetLoader, Dialogue, LoadedSplit, Protocol, Utterance } from '../harness/types.ts';
 import { readCsv } from './csv.ts';
 import { detectVariants, recordFiles } from './detect.ts';
@@ -256,6 +256,11 @@ export function createEmoryNlpLoader(options: { variant?: EmoryNlpVariant } = {}
     },
     protocols: [emorynlp7],
     sampleDir: sampleDirOf('emorynlp'),
+    withVariant(variant) {
+      if (!Object.hasOwn(expectedFiles, variant))
+        throw new InputError(unknownName('EmoryNLP form', variant, Object.keys(expectedFiles)));
+      return createEmoryNlpLoader({ variant: variant as EmoryNlpVariant });
+    },
   };
 }
 

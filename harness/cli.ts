@@ -66,6 +66,17 @@ function list(value: string): string[] {
     .filter(Boolean);
 }
 
+/** `--variant emorynlp=json` (repeatable, or comma-separated): the form of a release to read. */
+function variantPairs(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const out = { ...previous };
+  for (const pair of list(value)) {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(pair);
+    if (!m) throw new InputError(`--variant: expected DATASET=FORM (e.g. emorynlp=json), got '${pair}'`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
 function intList(value: string): number[] {
   return list(value).map((s) => {
     const n = Number(s);
@@ -123,15 +134,30 @@ function buildProgram(): Command {
       '--data-dir <dir>',
       'folder with one sub-folder per dataset id (default: $EMOTION_EVAL_DATA, else the bundled samples)',
     )
+    .option(
+      '--variant <dataset=form>',
+      'form of a release to read where two can sit side by side (emorynlp=json)',
+      variantPairs,
+    )
     .option('--config <file>', 'run config (for plugins)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { dataDir?: string; config?: string; json?: boolean }) => {
-      const { config, baseDir } = await configFrom(opts.config);
-      const registry = await createRegistry(config.plugins, baseDir);
-      const dataDir = opts.dataDir ?? config.dataDir ?? process.env.EMOTION_EVAL_DATA;
-      const report = await describeDatasets(registry, dataDir ? resolve(baseDir, dataDir) : undefined);
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDatasets(report));
-    });
+    .action(
+      async (opts: {
+        dataDir?: string;
+        variant?: Record<string, string>;
+        config?: string;
+        json?: boolean;
+      }) => {
+        const { config, baseDir } = await configFrom(opts.config);
+        const registry = await createRegistry(config.plugins, baseDir);
+        const dataDir = opts.dataDir ?? config.dataDir ?? process.env.EMOTION_EVAL_DATA;
+        const report = await describeDatasets(registry, dataDir ? resolve(baseDir, dataDir) : undefined, {
+          ...(config.variants ?? {}),
+          ...(opts.variant ?? {}),
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDatasets(report));
+      },
+    );
 
   program
     .command('adapters')
@@ -164,6 +190,11 @@ function buildProgram(): Command {
     .option('--datasets <ids>', 'dataset ids, protocol ids or protocol.split task ids, comma-separated', list)
     .option('--adapters <ids>', 'only these adapter ids of the config or suite, comma-separated', list)
     .option('--data-dir <dir>', 'folder with one sub-folder per dataset id, as the official releases unpack')
+    .option(
+      '--variant <dataset=form>',
+      'form of a release to read where two can sit side by side (emorynlp=json)',
+      variantPairs,
+    )
     .option('--out <dir>', 'results folder (default results/runs)')
     .option('--seeds <list>', 'seeds, comma-separated (each cell runs once per seed)', intList)
     .option(
@@ -359,6 +390,7 @@ interface RunCliOptions {
   datasets?: string[];
   adapters?: string[];
   dataDir?: string;
+  variant?: Record<string, string>;
   out?: string;
   seeds?: number[];
   limit?: number;
@@ -379,6 +411,7 @@ function mergeRunOptions(config: RunConfigFile, o: RunCliOptions, file?: string)
   if (o.suite) merged.suite = o.suite;
   if (o.datasets) merged.datasets = o.datasets;
   if (o.dataDir) merged.dataDir = resolve(o.dataDir);
+  if (o.variant) merged.variants = { ...(config.variants ?? {}), ...o.variant };
   if (o.out) merged.out = resolve(o.out);
   if (o.seeds) merged.seeds = o.seeds;
   if (o.limit !== undefined) merged.limit = o.limit;

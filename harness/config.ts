@@ -24,6 +24,8 @@ export const runConfigSchema = z
     datasets: z.array(z.string()).optional(),
     adapters: z.array(adapterSchema).optional(),
     dataDir: z.string().optional(),
+    /** The form of a release to read where a folder may hold two (e.g. `emorynlp: json`). */
+    variants: z.record(z.string(), z.string()).optional(),
     out: z.string().optional(),
     seeds: z.array(z.number().int()).min(1).optional(),
     limit: z.number().int().positive().optional(),

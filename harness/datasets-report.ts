@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkVariants, loaderForm } from './plan.ts';
 import type { HarnessRegistry } from './registry.ts';
 import { labelCounts, TaskBuilder } from './tasks.ts';
 import { type DatasetLoader, TASK_SPLITS, type TaskSplit } from './types.ts';
@@ -94,12 +95,14 @@ function recordingSkips(loader: DatasetLoader, skipped: Map<string, Record<strin
 export async function describeDatasets(
   registry: HarnessRegistry,
   dataDir?: string,
+  variants?: Readonly<Record<string, string>>,
 ): Promise<DatasetReport[]> {
+  checkVariants(registry, variants);
   const builder = new TaskBuilder();
   const out: DatasetReport[] = [];
   for (const registered of registry.loaders.values()) {
     const skips = new Map<string, Record<string, number>>();
-    const loader = recordingSkips(registered, skips);
+    const loader = recordingSkips(loaderForm(registered, variants), skips);
     const dir = dataDir ? join(dataDir, loader.id) : loader.sampleDir;
     const base = {
       id: loader.id,

@@ -31,6 +31,32 @@ export interface Plan {
 }
 
 /**
+ * Checks `variants` (dataset id -> form of its release) against the registry: an unknown dataset,
+ * or one whose forms cannot be chosen (one form, or forms told apart by content), is bad input.
+ */
+export function checkVariants(registry: HarnessRegistry, variants?: Readonly<Record<string, string>>): void {
+  for (const id of Object.keys(variants ?? {})) {
+    if (!registry.loaders.has(id))
+      throw new InputError(`variants: ${unknownName('dataset', id, registry.loaders.ids())}`);
+    loaderForm(registry.loaders.get(id), variants);
+  }
+}
+
+/** The loader for the form `variants` names for it (its own when none is named). */
+export function loaderForm(
+  loader: DatasetLoader,
+  variants?: Readonly<Record<string, string>>,
+): DatasetLoader {
+  const form = variants?.[loader.id];
+  if (form === undefined) return loader;
+  if (!loader.withVariant)
+    throw new InputError(
+      `variants.${loader.id}: dataset '${loader.id}' has no forms to choose from (one form, or forms told apart by their content)`,
+    );
+  return loader.withVariant(form);
+}
+
+/**
  * The error for a name that is no dataset and no task id. A name with a split (`meld-7.tset`) can
  * only be a protocol's task, since datasets take no split: it is matched against protocols only.
  */
@@ -55,6 +81,7 @@ export function planRun(
   file?: string,
   adapterIds?: readonly string[],
 ): Plan {
+  checkVariants(registry, config.variants);
   const suiteId = config.suite ?? (config.datasets ? undefined : 'default');
   const suite = suiteId ? registry.suites.get(suiteId) : undefined;
   const split: TaskSplit = config.split ?? 'test';
@@ -104,7 +131,7 @@ export function planRun(
     const protocolId = registry.protocols.has(id) ? id : parsed.protocol;
     const taskSplit = registry.protocols.has(id) ? split : parsed.split;
     const protocol = registry.protocols.get(protocolId);
-    const loader = registry.loaders.get(protocol.dataset);
+    const loader = loaderForm(registry.loaders.get(protocol.dataset), config.variants);
     const key = `${protocol.id}.${taskSplit}`;
     if (seen.has(key)) continue;
     seen.add(key);

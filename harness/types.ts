@@ -139,6 +139,11 @@ export interface DatasetLoader {
   detect(dir: string): Promise<DetectResult>;
   /** Reads one loader split. Throws DataError (file, line, what was expected) on bad input. */
   load(dir: string, split: string): Promise<LoadedSplit>;
+  /**
+   * This loader restricted to one form of the release (config `variants: {emorynlp: json}`), for
+   * releases whose forms can sit side by side; absent where content tells the forms apart.
+   */
+  withVariant?(variant: string): DatasetLoader;
   protocols: readonly Protocol[];
   /** The bundled sample folder (official format), used by the default suite and the tests. */
   sampleDir?: string;
