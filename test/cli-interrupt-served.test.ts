@@ -3,7 +3,7 @@
  * exit 3 with "unexpected failure ... aborted": the requests the abort cuts short are no failure), and
  * the same command started again must finish the evaluation with every example recorded exactly once.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { sha256 } from '../harness/hash.ts';
 import { cliAsync } from './support/cli.ts';
 import { recordedIds } from './support/kill-resume.ts';
 import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
+import { writeServedConfig } from './support/served-config.ts';
 
 const labels = ['neutral', 'joy', 'surprise', 'anger', 'sadness', 'disgust', 'fear'];
 
@@ -27,24 +28,12 @@ afterAll(() => server.close());
 
 function args(dir: string): string[] {
   const config = join(dir, 'run.yaml');
-  writeFileSync(
-    config,
-    [
-      'datasets: [meld]',
-      `cacheDir: ${join(dir, 'cache')}`,
-      'bootstrap: { resamples: 0 }',
-      'adapters:',
-      '  - id: llm',
-      '    type: openai',
-      `    baseUrl: ${server.baseUrl}`,
-      '    model: llama-emotion-lora',
-      '    server: generic',
-      '    labelChoice: text',
-      '    concurrency: 2',
-      '    batchSize: 2',
-      '',
-    ].join('\n'),
-  );
+  writeServedConfig(config, server.baseUrl, {
+    server: 'generic',
+    labelChoice: 'text',
+    concurrency: 2,
+    batchSize: 2,
+  });
   return ['run', '--config', config, '--out', join(dir, 'out'), '--name', 'r', '--no-figures', '--quiet'];
 }
 

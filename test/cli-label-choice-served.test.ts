@@ -3,12 +3,13 @@
  * logprobs (not straight to free text), the step is in the manifest facts, and a re-run of the
  * finished evaluation, which sends nothing and so learns nothing, keeps those facts.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliAsync } from './support/cli.ts';
 import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
+import { writeServedConfig } from './support/served-config.ts';
 
 let server: TestOpenAIServer;
 beforeAll(async () => {
@@ -26,21 +27,7 @@ describe('served run on a server refusing constrained choice', () => {
   it('auto steps down to logprobs, says so in the manifest, and a re-run keeps it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ee-label-choice-'));
     const config = join(dir, 'run.yaml');
-    writeFileSync(
-      config,
-      [
-        'datasets: [meld]',
-        `cacheDir: ${join(dir, 'cache')}`,
-        'bootstrap: { resamples: 0 }',
-        'adapters:',
-        '  - id: llm',
-        '    type: openai',
-        `    baseUrl: ${server.baseUrl}`,
-        '    model: llama-emotion-lora',
-        '    concurrency: 4',
-        '',
-      ].join('\n'),
-    );
+    writeServedConfig(config, server.baseUrl, { concurrency: 4 });
     const args = [
       'run',
       '--config',

@@ -5,7 +5,7 @@
  * constraint or logprobs mapped to a label) whether guessing is on or off. The run-wide counts in the
  * manifest are recomputed from the predictions, so a resumed or re-run evaluation does not erase them.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { computeMetrics } from '../harness/metrics.ts';
 import { scoreRecords } from '../harness/stats.ts';
 import { cliAsync } from './support/cli.ts';
 import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
+import { writeServedConfig } from './support/served-config.ts';
 
 const labels = ['neutral', 'joy', 'surprise', 'anger', 'sadness', 'disgust', 'fear'];
 const protocol = { labels: ['a', 'b'], headline: 'accuracy' as const, metrics: ['accuracy' as const] };
@@ -83,24 +84,11 @@ afterAll(() => server.close());
 
 function args(dir: string): string[] {
   const config = join(dir, 'run.yaml');
-  writeFileSync(
+  writeServedConfig(
     config,
-    [
-      'datasets: [meld]',
-      `cacheDir: ${join(dir, 'cache')}`,
-      'bootstrap: { resamples: 50 }',
-      'adapters:',
-      '  - id: llm',
-      '    type: openai',
-      `    baseUrl: ${server.baseUrl}`,
-      '    model: llama-emotion-lora',
-      '    server: generic',
-      '    labelChoice: text',
-      '    lenient: true',
-      '    concurrency: 2',
-      '    batchSize: 4',
-      '',
-    ].join('\n'),
+    server.baseUrl,
+    { server: 'generic', labelChoice: 'text', lenient: true, concurrency: 2, batchSize: 4 },
+    50,
   );
   return ['run', '--config', config, '--out', join(dir, 'out'), '--name', 'r', '--no-figures', '--quiet'];
 }

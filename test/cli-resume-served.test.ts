@@ -14,6 +14,7 @@ import { sha256 } from '../harness/hash.ts';
 import { cliAsync } from './support/cli.ts';
 import { killAndResume } from './support/kill-resume.ts';
 import { startOpenAIServer, type TestOpenAIServer } from './support/openai-server.ts';
+import { writeServedConfig } from './support/served-config.ts';
 
 const KEY = 'sk-test-2f7c1e0b9d8a-should-never-be-written';
 const labels = ['neutral', 'joy', 'surprise', 'anger', 'sadness', 'disgust', 'fear'];
@@ -187,24 +188,10 @@ describe('served faults at about 15% of requests on two replicas', () => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'ee-served-faults-'));
       const config = join(dir, 'run.yaml');
-      writeFileSync(
+      writeServedConfig(
         config,
-        [
-          'datasets: [meld]',
-          `cacheDir: ${join(dir, 'cache')}`,
-          'bootstrap: { resamples: 0 }',
-          'adapters:',
-          '  - id: llm',
-          '    type: openai',
-          `    baseUrl: [${replicas.map((r) => r.baseUrl).join(', ')}]`,
-          '    model: llama-emotion-lora',
-          '    labelChoice: text',
-          '    concurrency: 4',
-          '    timeoutMs: 400',
-          '    maxRetries: 1',
-          '    backoffMs: 5',
-          '',
-        ].join('\n'),
+        replicas.map((r) => r.baseUrl),
+        { labelChoice: 'text', concurrency: 4, timeoutMs: 400, maxRetries: 1, backoffMs: 5 },
       );
       const r = await cliAsync([
         'run',
