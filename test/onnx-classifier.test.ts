@@ -320,6 +320,18 @@ describe('onnx-classifier bad input is a clear InputError (exit code 2)', () => 
     );
   });
 
+  it('a tokenizer larger than the graph when config.json has no vocab_size: bad input, not a retry loop', async () => {
+    const dir = join(root, 'model-no-vocab-size');
+    const w = writeClassifierFolder(dir, { embeddingRows: 8, omitVocabSize: true });
+    expect(w.vocab.size).toBeGreaterThan(8);
+    const adapter = await adapterWith({ model: 'model-no-vocab-size', batchSize: 'auto' });
+    await adapter.prepare!(ctxFor());
+    const err = await inputError(adapter.predict(examples.slice(0, 3), ctxFor()));
+    expect(err.message).toMatch(
+      /model\.onnx: a token id is outside the model's embedding table; does tokenizer\.json belong to this model\?/,
+    );
+  });
+
   it('a missing model folder', async () => {
     const err = await inputError(adapterWith({ model: 'nowhere' }));
     expect(err.message).toMatch(/nowhere: model folder not found/);

@@ -119,6 +119,12 @@ export async function runSession(
   try {
     return await handle.session.run(feeds);
   } catch (err) {
+    // An index past an embedding table is no memory or provider fault (retrying smaller batches
+    // cannot help): the tokenizer does not belong to the model.
+    if (/indices element out of data bounds/.test(firstLine(err)))
+      throw new InputError(
+        `${handle.modelPath}: a token id is outside the model's embedding table; does tokenizer.json belong to this model? (${firstLine(err)})`,
+      );
     throw new RuntimeFailure(`ONNX Runtime failed on ${handle.modelPath}: ${firstLine(err)}`, { cause: err });
   }
 }

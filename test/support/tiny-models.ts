@@ -144,6 +144,10 @@ export interface ClassifierFolderOptions {
   tokenTypes?: boolean;
   /** vocab_size written in config.json (defaults to the tokenizer's; smaller is an error case). */
   configVocabSize?: number;
+  /** Rows of the graph's embedding table, when not the tokenizer's vocabulary (an error case). */
+  embeddingRows?: number;
+  /** Write config.json without vocab_size (so only the graph can tell a mismatch). */
+  omitVocabSize?: boolean;
   /** Extra file: adapter_config.json of a merged LoRA. */
   loraConfig?: Record<string, unknown>;
   /** Sizes (the bench uses a bigger graph so inference, not tokenization, dominates). */
@@ -164,7 +168,7 @@ export function writeClassifierFolder(dir: string, options: ClassifierFolderOpti
     dim,
     hidden,
     labels,
-    embeddings: uniform(rng, vocab.size * dim, 1),
+    embeddings: uniform(rng, (options.embeddingRows ?? vocab.size) * dim, 1),
     typeEmbeddings: uniform(rng, 2 * dim, 0.5),
     w1: uniform(rng, dim * hidden, 1),
     b1: uniform(rng, hidden, 0.2),
@@ -179,7 +183,7 @@ export function writeClassifierFolder(dir: string, options: ClassifierFolderOpti
   g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   g.input('attention_mask', 'int64', ['batch_size', 'sequence_length']);
   if (tokenTypes) g.input('token_type_ids', 'int64', ['batch_size', 'sequence_length']);
-  g.initializer('E', w.embeddings, [vocab.size, dim]);
+  g.initializer('E', w.embeddings, [options.embeddingRows ?? vocab.size, dim]);
   let emb = g.op('Gather', ['E', 'input_ids']);
   if (tokenTypes) {
     g.initializer('T', w.typeEmbeddings, [2, dim]);
@@ -240,6 +244,7 @@ export function writeClassifierFolder(dir: string, options: ClassifierFolderOpti
     hidden_size: dim,
     type_vocab_size: 2,
   };
+  if (options.omitVocabSize) delete config.vocab_size;
   if (!options.omitId2label) {
     config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
     config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
