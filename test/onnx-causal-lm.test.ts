@@ -99,6 +99,147 @@ async function adapterWith(raw: Record<string, unknown>) {
   return onnxCausalLmFactory.create({ ...config, id: 'lm', template }, env);
 }
 
+describe('k-shot', () => {
+  it('draws the shots from train with the run seed, puts them in the prompt, and scores like the reference', async () => {
+    // A template that writes each demonstration as "<text> . emotion : <label name>" before the example.
+    const shotTemplate: PromptTemplate = {
+      id: 'tiny-shots',
+      description: 'demonstrations then the sentence',
+      hash: 'tiny-shots-v1',
+      render: ({ example, shots, protocol: p }) => {
+        const demos = shots.map((d) => `${d.text} . emotion : ${p.labelNames![d.label]} .`).join(' ');
+        const text = `${demos} ${example.text} . emotion :`.trim();
+        return { messages: [{ role: 'user', content: text }], text };
+      },
+    };
+    const train: Example[] = [
+      { id: 't0', text: 'so glad', context: [], label: 'joy' },
+      { id: 't1', text: 'you are angry', context: [], label: 'anger' },
+      { id: 't2', text: 'i am sad', context: [], label: 'sadness' },
+      { id: 't3', text: 'ok fine', context: [], label: 'neutral' },
+      { id: 't4', text: 'happy day', context: [], label: 'joy' },
+    ];
+    const config = onnxCausalLmFactory.parseConfig({ model: 'model', shots: 2 });
+    const run = async (seed: number) => {
+      const adapter = await onnxCausalLmFactory.create(
+        { ...config, id: 'lm-shots', template: shotTemplate },
+        env,
+      );
+      const ctx = { ...ctxFor(), seed, loadSplit: async () => train };
+      const facts = (await adapter.prepare!(ctx)) as { shots: string[] };
+      return { facts, preds: await adapter.predict(examples.slice(0, 3), ctx) };
+    };
+    const a = await run(1);
+    expect(a.facts.shots).toHaveLength(2);
+    expect(new Set(a.facts.shots).size).toBe(2);
+    for (const id of a.facts.shots) expect(train.map((t) => t.id)).toContain(id);
+    // The same seed draws the same shots; some other seed draws others.
+    expect((await run(1)).facts.shots).toEqual(a.facts.shots);
+    const others = await Promise.all([2, 3, 4, 5].map(async (seed) => (await run(seed)).facts.shots.join()));
+    expect(others.some((o) => o !== a.facts.shots.join())).toBe(true);
+    const shots = a.facts.shots.map((id) => train.find((t) => t.id === id)!);
+    for (const [i, pred] of a.preds.entries()) {
+      const demos = shots.map((d) => `${d.text} . emotion : ${protocol.labelNames![d.label]} .`).join(' ');
+      const prompt = [BOS(), ...ids(`${demos} ${texts[i]} . emotion :`)];
+      for (const label of protocol.labels) {
+        const want = referenceLabelScore(w, prompt, ids(protocol.labelNames![label]!));
+        expect(Math.abs(pred.scores![label]! - want)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('more shots than train examples is bad input', async () => {
+    const config = onnxCausalLmFactory.parseConfig({ model: 'model', shots: 9 });
+    const adapter = await onnxCausalLmFactory.create({ ...config, id: 'lm-shots', template }, env);
+    const err = await Promise.resolve()
+      .then(() => adapter.prepare!(ctxFor()))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(
+      /shots: 9 demonstrations asked for, but train has only 7 examples/,
+    );
+  });
+});
+
+describe('grouped-query attention (fewer key/value heads than query heads, as Llama 3 and Mistral)', () => {
+  // PEFT saves a prefix for such a model with num_attention_heads = key/value heads and token_dim =
+  // kvHeads * head_dim; the cache holds kvHeads heads, and query head h reads kv head h / group.
+  const gqaDir = join(root, 'model-gqa');
+  const gqaPrefixDir = join(root, 'prefix-gqa');
+  let g: DecoderWeights;
+  let gp: PrefixWeights;
+  beforeAll(() => {
+    g = writeDecoderFolder(gqaDir, { heads: 4, kvHeads: 2, headDim: 3, seed: 23 });
+    gp = randomPrefix(g, 2, 9);
+    writePrefixCheckpoint(gqaPrefixDir, gp, {
+      layers: g.layers,
+      heads: g.kvHeads,
+      tokenDim: g.kvHeads * g.headDim,
+    });
+  });
+  for (const kvReuse of [true, false]) {
+    for (const withPrefix of [false, true]) {
+      for (const batchSize of [1, 7]) {
+        it(`kvReuse=${kvReuse} prefix=${withPrefix} batch=${batchSize}`, async () => {
+          const config = onnxCausalLmFactory.parseConfig({
+            model: 'model-gqa',
+            kvReuse,
+            batchSize,
+            maxPadding: 1000,
+            ...(withPrefix ? { prefix: 'prefix-gqa' } : {}),
+          });
+          const adapter = await onnxCausalLmFactory.create({ ...config, id: 'gqa', template }, env);
+          const ctx = ctxFor();
+          await adapter.prepare?.(ctx);
+          const preds = await adapter.predict(examples, ctx);
+          const gids = (text: string) =>
+            text
+              .split(/\s+/)
+              .filter(Boolean)
+              .map((word) => g.vocab.tokens[word] ?? g.vocab.tokens['<unk>']!);
+          for (const [i, pred] of preds.entries()) {
+            const prompt = [
+              g.vocab.tokens['<s>']!,
+              ...gids(`classify the sentiment of the sentence : ${texts[i]} . emotion :`),
+            ];
+            for (const label of protocol.labels) {
+              const want = referenceLabelScore(
+                g,
+                prompt,
+                gids(protocol.labelNames![label]!),
+                withPrefix ? gp : undefined,
+              );
+              expect(Math.abs(pred.scores![label]! - want)).toBeLessThan(1e-5);
+            }
+          }
+        });
+      }
+    }
+  }
+
+  it("a prefix saved with every query head (not PEFT's key/value-head form) is a clear error", async () => {
+    const wrong = join(root, 'prefix-gqa-wrong');
+    writePrefixCheckpoint(wrong, randomPrefix({ ...g, kvHeads: g.heads }, 2), {
+      layers: g.layers,
+      heads: g.heads,
+      tokenDim: g.dim,
+    });
+    const config = onnxCausalLmFactory.parseConfig({ model: 'model-gqa', prefix: 'prefix-gqa-wrong' });
+    const err = await Promise.resolve()
+      .then(() => onnxCausalLmFactory.create({ ...config, id: 'gqa', template }, env))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/prefix-gqa-wrong/);
+    expect((err as InputError).message).toMatch(/head/);
+  });
+});
+
 describe('onnx-causal-lm label scores match a TypeScript reference forward pass', () => {
   for (const kvReuse of [true, false]) {
     for (const withPrefix of [false, true]) {

@@ -299,6 +299,8 @@ export interface DecoderWeights {
   vocab: Vocab;
   dim: number;
   heads: number;
+  /** Key/value heads: fewer than `heads` is grouped-query attention (Llama 2 70B, Llama 3, Mistral). */
+  kvHeads: number;
   headDim: number;
   layers: number;
   ffn: number;
@@ -307,8 +309,8 @@ export interface DecoderWeights {
   positions: Float32Array; // [maxPositions, dim]
   perLayer: {
     wq: Float32Array;
-    wk: Float32Array;
-    wv: Float32Array;
+    wk: Float32Array; // [dim, kvHeads * headDim]
+    wv: Float32Array; // [dim, kvHeads * headDim]
     wo: Float32Array;
     w1: Float32Array;
     w2: Float32Array;
@@ -320,6 +322,8 @@ export interface DecoderFolderOptions {
   seed?: number;
   layers?: number;
   heads?: number;
+  /** Key/value heads (default `heads`); a divisor of `heads` gives grouped-query attention. */
+  kvHeads?: number;
   headDim?: number;
   /** vocab_size written in config.json (defaults to the tokenizer's). */
   configVocabSize?: number;
@@ -341,8 +345,11 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
   const vocab = buildVocab(DECODER_SPECIALS);
   const layers = options.layers ?? 2;
   const heads = options.heads ?? 2;
+  const kvHeads = options.kvHeads ?? heads;
+  if (heads % kvHeads !== 0) throw new Error(`kvHeads ${kvHeads} must divide heads ${heads}`);
   const headDim = options.headDim ?? 4;
   const dim = heads * headDim;
+  const kvDim = kvHeads * headDim;
   const ffn = options.ffn ?? 12;
   const maxPositions = options.maxPositions ?? 128;
   const fanIn = Math.sqrt(8 / dim);
@@ -350,6 +357,7 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
     vocab,
     dim,
     heads,
+    kvHeads,
     headDim,
     layers,
     ffn,
@@ -359,8 +367,8 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
     // Scales shrink with width so bigger bench graphs keep log-probabilities in a sane range (1 at test size).
     perLayer: Array.from({ length: layers }, () => ({
       wq: uniform(rng, dim * dim, 0.8 * fanIn),
-      wk: uniform(rng, dim * dim, 0.8 * fanIn),
-      wv: uniform(rng, dim * dim, 0.8 * fanIn),
+      wk: uniform(rng, dim * kvDim, 0.8 * fanIn),
+      wv: uniform(rng, dim * kvDim, 0.8 * fanIn),
       wo: uniform(rng, dim * dim, 0.5 * fanIn),
       w1: uniform(rng, dim * ffn, 0.6 * fanIn),
       w2: uniform(rng, ffn * dim, 0.4 * Math.sqrt(12 / ffn)),
@@ -373,8 +381,13 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
   g.input('attention_mask', 'int64', ['batch_size', 'past_sequence_length + sequence_length']);
   g.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
   for (let l = 0; l < layers; l++) {
-    g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', heads, 'past_sequence_length', headDim]);
-    g.input(`past_key_values.${l}.value`, 'float32', ['batch_size', heads, 'past_sequence_length', headDim]);
+    g.input(`past_key_values.${l}.key`, 'float32', ['batch_size', kvHeads, 'past_sequence_length', headDim]);
+    g.input(`past_key_values.${l}.value`, 'float32', [
+      'batch_size',
+      kvHeads,
+      'past_sequence_length',
+      headDim,
+    ]);
   }
   g.initializer('E', w.embeddings, [vocab.size, dim]);
   g.initializer('P', w.positions, [maxPositions, dim]);
@@ -399,27 +412,43 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
   g.scalar('scale', 1 / Math.sqrt(headDim));
   const bias = g.op('Where', [allowed, 'zero_f', 'neg_f']);
   g.initializer('split_shape', BigInt64Array.of(0n, 0n, BigInt(heads), BigInt(headDim)), [4]);
+  g.initializer('split_kv_shape', BigInt64Array.of(0n, 0n, BigInt(kvHeads), BigInt(headDim)), [4]);
   g.initializer('merge_shape', BigInt64Array.of(0n, 0n, BigInt(dim)), [3]);
-  const heads4 = (v: string) =>
-    g.op('Transpose', [g.op('Reshape', [v, 'split_shape'])], { perm: [0, 2, 1, 3] });
+  const heads4 = (v: string, shape = 'split_shape') =>
+    g.op('Transpose', [g.op('Reshape', [v, shape])], { perm: [0, 2, 1, 3] });
+  // Grouped-query attention as transformers' repeat_kv: query head h reads key/value head
+  // floor(h / (heads / kvHeads)); [B, kvH, T, d] -> [B, kvH, group, T, d] -> [B, heads, T, d].
+  const group = heads / kvHeads;
+  g.initializer('ax2', BigInt64Array.of(2n), [1]);
+  g.initializer('kv_repeats', BigInt64Array.of(1n, 1n, BigInt(group), 1n, 1n), [5]);
+  g.initializer('kv_heads_shape', BigInt64Array.of(0n, BigInt(heads), -1n, BigInt(headDim)), [4]);
+  const repeatKv = (t: string) =>
+    group === 1
+      ? t
+      : g.op('Reshape', [g.op('Tile', [g.op('Unsqueeze', [t, 'ax2']), 'kv_repeats']), 'kv_heads_shape']);
   for (let l = 0; l < layers; l++) {
     const p = w.perLayer[l]!;
-    for (const [n, data] of Object.entries({ wq: p.wq, wk: p.wk, wv: p.wv, wo: p.wo }))
+    for (const [n, data] of Object.entries({ wq: p.wq, wo: p.wo }))
       g.initializer(`${n}_${l}`, data, [dim, dim]);
+    for (const [n, data] of Object.entries({ wk: p.wk, wv: p.wv }))
+      g.initializer(`${n}_${l}`, data, [dim, kvDim]);
     g.initializer(`w1_${l}`, p.w1, [dim, ffn]);
     g.initializer(`w2_${l}`, p.w2, [ffn, dim]);
     const q = heads4(g.op('MatMul', [x, `wq_${l}`]));
-    const k = heads4(g.op('MatMul', [x, `wk_${l}`]));
-    const v = heads4(g.op('MatMul', [x, `wv_${l}`]));
+    const k = heads4(g.op('MatMul', [x, `wk_${l}`]), 'split_kv_shape');
+    const v = heads4(g.op('MatMul', [x, `wv_${l}`]), 'split_kv_shape');
     const kAll = g.op('Concat', [`past_key_values.${l}.key`, k], { axis: 2 }, `present.${l}.key`);
     const vAll = g.op('Concat', [`past_key_values.${l}.value`, v], { axis: 2 }, `present.${l}.value`);
     const scores = g.op('Add', [
-      g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [kAll], { perm: [0, 1, 3, 2] })]), 'scale']),
+      g.op('Mul', [
+        g.op('MatMul', [q, g.op('Transpose', [repeatKv(kAll)], { perm: [0, 1, 3, 2] })]),
+        'scale',
+      ]),
       bias,
     ]);
     const probs = g.op('Softmax', [scores], { axis: -1 });
     const ctx = g.op('Reshape', [
-      g.op('Transpose', [g.op('MatMul', [probs, vAll])], { perm: [0, 2, 1, 3] }),
+      g.op('Transpose', [g.op('MatMul', [probs, repeatKv(vAll)])], { perm: [0, 2, 1, 3] }),
       'merge_shape',
     ]);
     x = g.op('Add', [x, g.op('MatMul', [ctx, `wo_${l}`])]);
@@ -431,13 +460,13 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
   for (let l = 0; l < layers; l++) {
     g.output(`present.${l}.key`, 'float32', [
       'batch_size',
-      heads,
+      kvHeads,
       'past_sequence_length + sequence_length',
       headDim,
     ]);
     g.output(`present.${l}.value`, 'float32', [
       'batch_size',
-      heads,
+      kvHeads,
       'past_sequence_length + sequence_length',
       headDim,
     ]);
@@ -471,7 +500,7 @@ export function writeDecoderFolder(dir: string, options: DecoderFolderOptions = 
     hidden_size: dim,
     num_hidden_layers: layers,
     num_attention_heads: heads,
-    num_key_value_heads: heads,
+    num_key_value_heads: kvHeads,
     max_position_embeddings: maxPositions,
     bos_token_id: vocab.tokens['<s>'],
     eos_token_id: vocab.tokens['</s>'],
@@ -536,16 +565,19 @@ function float16Interface(bytes: Uint8Array, layers: number): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** A learned prefix: per layer, key and value of shape [heads, virtualTokens, headDim]. */
+/** A learned prefix: per layer, key and value of shape [kvHeads, virtualTokens, headDim]. */
 export interface PrefixWeights {
   virtualTokens: number;
-  /** As PEFT saves it: [virtualTokens, layers * 2 * heads * headDim]. */
+  /** As PEFT saves it: [virtualTokens, layers * 2 * kvHeads * headDim]. */
   promptEmbeddings: Float32Array;
 }
 
 export function randomPrefix(w: DecoderWeights, virtualTokens: number, seed = 5): PrefixWeights {
   const rng = new Rng(seed);
-  return { virtualTokens, promptEmbeddings: uniform(rng, virtualTokens * w.layers * 2 * w.dim, 1) };
+  return {
+    virtualTokens,
+    promptEmbeddings: uniform(rng, virtualTokens * w.layers * 2 * w.kvHeads * w.headDim, 1),
+  };
 }
 
 /** Writes a PEFT prefix-tuning checkpoint folder (adapter_config.json + adapter_model.safetensors). */
@@ -609,31 +641,35 @@ export function decoderReference(
     return x;
   });
   const hd = w.headDim;
+  const kvDim = w.kvHeads * hd;
+  const group = w.heads / w.kvHeads;
   for (let l = 0; l < w.layers; l++) {
     const p = w.perLayer[l]!;
     const qs = xs.map((x) => matVec(x, p.wq, w.dim, w.dim));
-    const ks = xs.map((x) => matVec(x, p.wk, w.dim, w.dim));
-    const vs = xs.map((x) => matVec(x, p.wv, w.dim, w.dim));
-    // Prefix keys/values of this layer: PEFT's view(V, layers*2, heads, headDim), key = 2l, value = 2l + 1.
-    const prefixRow = (v: number, kv: 0 | 1, h: number, d: number) =>
-      prefix!.promptEmbeddings[v * w.layers * 2 * w.dim + ((2 * l + kv) * w.heads + h) * hd + d]!;
+    const ks = xs.map((x) => matVec(x, p.wk, w.dim, kvDim));
+    const vs = xs.map((x) => matVec(x, p.wv, w.dim, kvDim));
+    // Prefix keys/values of this layer: PEFT's view(V, layers*2, kvHeads, headDim), key = 2l, value = 2l + 1.
+    const prefixRow = (v: number, kv: 0 | 1, g: number, d: number) =>
+      prefix!.promptEmbeddings[v * w.layers * 2 * kvDim + ((2 * l + kv) * w.kvHeads + g) * hd + d]!;
     const next: Float64Array[] = [];
     for (let i = 0; i < n; i++) {
       const ctx = new Float64Array(w.dim);
       for (let h = 0; h < w.heads; h++) {
+        // The key/value head this query head shares with the others of its group.
+        const g = Math.floor(h / group);
         const scores: number[] = [];
         const values: number[][] = [];
         for (let v = 0; v < V; v++) {
           let s = 0;
-          for (let d = 0; d < hd; d++) s += qs[i]![h * hd + d]! * prefixRow(v, 0, h, d);
+          for (let d = 0; d < hd; d++) s += qs[i]![h * hd + d]! * prefixRow(v, 0, g, d);
           scores.push(s / Math.sqrt(hd));
-          values.push(Array.from({ length: hd }, (_, d) => prefixRow(v, 1, h, d)));
+          values.push(Array.from({ length: hd }, (_, d) => prefixRow(v, 1, g, d)));
         }
         for (let j = 0; j <= i; j++) {
           let s = 0;
-          for (let d = 0; d < hd; d++) s += qs[i]![h * hd + d]! * ks[j]![h * hd + d]!;
+          for (let d = 0; d < hd; d++) s += qs[i]![h * hd + d]! * ks[j]![g * hd + d]!;
           scores.push(s / Math.sqrt(hd));
-          values.push(Array.from({ length: hd }, (_, d) => vs[j]![h * hd + d]!));
+          values.push(Array.from({ length: hd }, (_, d) => vs[j]![g * hd + d]!));
         }
         const probs = softmax(scores);
         for (let d = 0; d < hd; d++)
