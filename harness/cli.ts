@@ -238,13 +238,33 @@ function buildProgram(): Command {
         process.stderr.write(
           `interrupted; results so far are in ${result.runDir}; run the same command to resume\n`,
         );
-        setExit(130);
+        // The shell's convention: 128 + the signal's number.
+        setExit(result.signal === 'SIGTERM' ? 143 : 130);
         return;
       }
       await reportRun(result.runDir, { figures: opts.figures !== false, log });
       process.stderr.write(
         `${result.cellsRun === 0 ? 'nothing to do: every cell was already complete; ' : ''}results in ${result.runDir}\n`,
       );
+      // Answers that never came count as wrong: say so even when quiet, and fail a run that got none.
+      if (result.errors.length > 0) {
+        const total = result.errors.reduce((a, e) => a + e.errors, 0);
+        const cells = result.errors
+          .slice(0, 3)
+          .map((e) => `${e.cell} ${e.errors}/${e.n}`)
+          .join(', ');
+        const more = result.errors.length > 3 ? ` and ${result.errors.length - 3} more cells` : '';
+        log.warn(
+          `${total} examples were recorded as errors (no answer; they count as wrong): ${cells}${more}; run the same command with --retry-errors to ask them again`,
+        );
+        const dead = result.errors.find((e) => e.errors === e.n);
+        if (dead) {
+          process.stderr.write(
+            `emotion-eval: no answer at all in ${dead.cell}: is the server up, the model name and key right?\n`,
+          );
+          setExit(EXIT.runtime);
+        }
+      }
     });
 
   program
@@ -356,6 +376,7 @@ function buildProgram(): Command {
       0,
     )
     .option('--seed <n>', 'seed of the resampling tests', positiveInt('--seed'))
+    .option('--allow-errors', 'pass candidate cells with examples recorded as errors (no answer)')
     .option('--junit <file>', 'write JUnit XML (one test case per task)')
     .option('--markdown <file>', 'write a Markdown summary for a pull-request comment')
     .option('--chart <file>', 'write a chart of the deltas with their CIs (.png, .svg or .pdf)')
@@ -378,6 +399,7 @@ export interface CompareCliOptions {
   alpha: number;
   maxDrop: number;
   seed?: number;
+  allowErrors?: boolean;
   junit?: string;
   markdown?: string;
   chart?: string;

@@ -48,9 +48,16 @@ export interface CompareOptions {
   level?: number;
   /** Let baseline cells be absent from the candidate without failing the gate (default false). */
   allowMissing?: boolean;
+  /** Let candidate examples recorded as errors (no answer) pass the gate (default false). */
+  allowErrors?: boolean;
 }
 
-export type Verdict = 'improved' | 'no significant change' | 'regressed';
+/**
+ * `incomplete`: the candidate has examples recorded as errors (a server that failed, not a model
+ * answer); they count as wrong, so its scores say nothing about the model until they are redone
+ * (`run --retry-errors`). It fails the gate unless allowErrors.
+ */
+export type Verdict = 'improved' | 'no significant change' | 'regressed' | 'incomplete';
 
 /** One cell of a run: a task, an adapter and one seed (one predictions file). */
 export interface SeedCell {
@@ -94,6 +101,10 @@ export interface CellComparison {
   verdict: Verdict;
   /** Why a verdict is what it is, when not obvious (e.g. a significant drop within --max-drop). */
   note?: string;
+  /** Examples recorded as errors (no answer), over the compared seeds. */
+  errors: { baseline: number; candidate: number };
+  /** Share of answers that parsed to a label, over the compared seeds. */
+  parseRate: { baseline: number; candidate: number };
 }
 
 export interface ComparisonResult {
@@ -111,7 +122,11 @@ export interface ComparisonResult {
   added: CellKey[];
   /** Whether missing cells were tolerated (else they fail the gate). */
   allowMissing: boolean;
+  /** Whether candidate error records were tolerated (else their cells are `incomplete` and fail). */
+  allowErrors: boolean;
   regressions: number;
+  /** Cells whose candidate has examples recorded as errors. */
+  incomplete: number;
   improvements: number;
   passed: boolean;
   /** 1 when the gate fails, else 0 (the CLI's exit code). */
@@ -351,6 +366,8 @@ export async function compareRuns(
     const pooled = seedPairs.length > 1;
     // Pooled seeds: an example's seeds are one unit with its dialogue (or, by utterance, with
     // each other), since they are the same text and not independent draws.
+    const count = (records: readonly CellRecord[], status: ParseStatus) =>
+      records.filter((r) => (r.parse ?? (r.pred === null ? 'unparseable' : 'ok')) === status).length;
     const dialogueIds = baseRecords.map((r) =>
       requested === 'dialogue' ? (r.dialogueId ?? (pooled ? `\u0000${r.id}` : undefined)) : r.id,
     );
@@ -377,6 +394,11 @@ export async function compareRuns(
       ci: { ...boot.ci, unit: requested === 'utterance' ? 'utterance' : boot.ci.unit },
       p: perm.p,
       bootstrapP: boot.p,
+      errors: { baseline: count(baseRecords, 'error'), candidate: count(candRecords, 'error') },
+      parseRate: {
+        baseline: count(baseRecords, 'ok') / baseRecords.length,
+        candidate: count(candRecords, 'ok') / candRecords.length,
+      },
     };
     const unpaired = [
       ...cell.seeds.filter((s) => !result.seeds.baseline.includes(s)).map((s) => `baseline seed ${s}`),
@@ -398,7 +420,12 @@ export async function compareRuns(
     const significant = pAdjusted < alpha;
     let verdict: Verdict = 'no significant change';
     const notes = c.note ? [c.note] : [];
-    if (significant && c.delta < -maxDrop) verdict = 'regressed';
+    if (c.errors.candidate > 0 && !opts.allowErrors) {
+      verdict = 'incomplete';
+      notes.unshift(
+        `${c.errors.candidate} candidate examples recorded as errors (no answer); redo them with run --retry-errors`,
+      );
+    } else if (significant && c.delta < -maxDrop) verdict = 'regressed';
     else if (significant && c.delta > 0) verdict = 'improved';
     else if (significant && c.delta < 0) notes.unshift(`significant drop within the tolerated ${maxDrop}`);
     const { note: _, ...rest } = c;
@@ -406,13 +433,15 @@ export async function compareRuns(
   });
   const regressions = cells.filter((c) => c.verdict === 'regressed').length;
   const improvements = cells.filter((c) => c.verdict === 'improved').length;
+  const incomplete = cells.filter((c) => c.verdict === 'incomplete').length;
   const missingFails = missing.length > 0 && !opts.allowMissing;
-  const passed = regressions === 0 && !missingFails;
+  const passed = regressions === 0 && incomplete === 0 && !missingFails;
   const parts = [
     `${cells.length} cell${cells.length === 1 ? '' : 's'} compared`,
     `${regressions} regressed`,
     `${improvements} improved`,
   ];
+  if (incomplete > 0) parts.push(`${incomplete} incomplete (candidate answers recorded as errors)`);
   if (missing.length > 0) parts.push(`${missing.length} missing from the candidate`);
   if (added.length > 0) parts.push(`${added.length} new`);
   const summary = `${passed ? 'PASS' : 'FAIL'}: ${parts.join(', ')} (Holm-adjusted alpha ${alpha}, max drop ${maxDrop})`;
@@ -428,6 +457,8 @@ export async function compareRuns(
     missing,
     added,
     allowMissing: opts.allowMissing ?? false,
+    allowErrors: opts.allowErrors ?? false,
+    incomplete,
     regressions,
     improvements,
     passed,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, suggest, unknownKeys } from './errors.ts';
+import { ConfigError, didYouMean, suggest, unknownKeys } from './errors.ts';
 import type { AdapterConfig } from './types.ts';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -92,6 +92,12 @@ class IssueCapture {
         return unknownKeys(found.keys, found.known);
       }
       if (issue.code === 'invalid_type' && issue.input === undefined) this.missing.add(path);
+      // A misspelt choice (labelChoice: guidd) gets the nearest valid one, as a misspelt key does.
+      if (issue.code === 'invalid_value' && typeof issue.input === 'string') {
+        const values = issue.values.filter((v): v is string => typeof v === 'string');
+        if (values.length === issue.values.length)
+          return `'${issue.input}' is not one of ${values.join(', ')}${didYouMean(suggest(issue.input, values))}`;
+      }
       return previous?.(issue);
     };
     try {

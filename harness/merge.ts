@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
-import { computeMetrics } from './metrics.ts';
+import { addParseCounts, computeMetrics } from './metrics.ts';
 import { idsHash } from './runner.ts';
 import { scoreRecords } from './stats.ts';
 import {
@@ -117,8 +117,18 @@ export async function mergeShards(
       });
     }
     const runId = outDir.split(/[\\/]/).filter(Boolean).pop()!;
+    // Run-wide answer counts over the whole run (each shard's manifest counts only its part).
+    const adapters = structuredClone(first.adapters);
+    for (const [id, entry] of Object.entries(adapters)) {
+      delete entry.parse_counts;
+      for (const c of cells.filter((x) => x.adapter === id)) {
+        const m = readJson<MetricsFile>(paths.metrics(c.task, c.adapter, c.seed));
+        entry.parse_counts = addParseCounts(entry.parse_counts, m.parse_counts);
+      }
+    }
     const manifest: Manifest = {
       ...first,
+      adapters,
       run_id: runId,
       shard: null,
       merged_from: shards.map((s) => s.manifest.run_id),

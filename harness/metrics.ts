@@ -371,6 +371,18 @@ export function metricsFromOutcomes(
   return out;
 }
 
+/** Sums parse counts; `lenient` appears only when some cell has guesses. */
+export function addParseCounts(a: ParseCounts | undefined, b: ParseCounts): ParseCounts {
+  const sum: ParseCounts = {
+    ok: (a?.ok ?? 0) + b.ok,
+    unparseable: (a?.unparseable ?? 0) + b.unparseable,
+    error: (a?.error ?? 0) + b.error,
+  };
+  const lenient = (a?.lenient ?? 0) + (b.lenient ?? 0);
+  if (lenient > 0) sum.lenient = lenient;
+  return sum;
+}
+
 /**
  * Counts of each parse status; a record without one is 'ok' when its prediction is a label. An 'ok'
  * record marked `lenient` (a nearest-label guess) counts under `lenient`, a key present only when

@@ -55,6 +55,7 @@ export async function compareCommand(o: CompareCliOptions): Promise<number> {
     alpha: o.alpha,
     maxDrop: o.maxDrop,
     seed: o.seed,
+    allowErrors: o.allowErrors ?? false,
   });
   if (o.junit) writeTextAtomic(resolve(o.junit), renderJunit(result));
   if (o.chart) {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, hostname, platform } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { RunConfigFile } from './config.ts';
 import { InputError, RuntimeFailure } from './errors.ts';
 import { collectGarbage, collectGarbageIfLarge } from './gc.ts';
 import { fileRecord, hashValue, sha256 } from './hash.ts';
 import { releaseSessions } from './inference/onnx.ts';
-import { computeMetrics } from './metrics.ts';
+import { addParseCounts, computeMetrics } from './metrics.ts';
 import { type Plan, type PlannedTask, planRun } from './plan.ts';
 import { Progress } from './progress.ts';
 import type { HarnessRegistry } from './registry.ts';
@@ -68,6 +68,10 @@ export interface RunResult {
   /** Cells that needed work in this invocation (0 when the run was already complete). */
   cellsRun: number;
   interrupted: boolean;
+  /** The signal that interrupted the run (SIGINT or SIGTERM), when one did. */
+  signal?: 'SIGINT' | 'SIGTERM';
+  /** Cells with examples recorded as errors (no answer: a server or model failure), finished ones included. */
+  errors: { cell: string; errors: number; n: number }[];
 }
 
 /** Examples between garbage collections while predicting (only very large tasks ever reach it). */
@@ -160,9 +164,20 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     plugins: config.plugins ?? [],
   };
   const configHash = hashValue(identity);
-  const planHash = hashValue({ ...identity, shard: null });
+  const configParts = configPartsOf(identity);
+  // Shards run on machines whose data sits at other paths (node-local scratch, other homes): the plan
+  // names each file by its place in the dataset folder and its hash, not by where the folder is.
+  const taskList = [...tasks.values()];
+  const planHash = hashValue({
+    ...identity,
+    tasks: identity.tasks.map((t, i) => ({
+      ...t,
+      files: t.files.map((f) => ({ path: relative(taskList[i]!.dataDir, f.path), sha256: f.sha256 })),
+    })),
+    shard: null,
+  });
   const outRoot = resolvePath(options.baseDir, config.out ?? join('results', 'runs'));
-  const runId = await chooseRunId(outRoot, config, plan, configHash, options);
+  const runId = await chooseRunId(outRoot, config, plan, configHash, options, configParts);
   const paths = new RunPaths(join(outRoot, runId));
   // What this invocation creates, so that bad input found before anything was predicted (a train
   // file an adapter reads only now) leaves nothing behind.
@@ -172,11 +187,13 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   const lock = new RunLock(paths.lock);
   lock.acquire();
   const controller = new AbortController();
-  const onSignal = () => {
+  let caught: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!controller.signal.aborted)
       log.warn(
         'interrupted: stopping (answers not yet recorded are asked again); run the same command to resume',
       );
+    caught ??= signal;
     controller.abort();
   };
   process.once('SIGINT', onSignal);
@@ -186,6 +203,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     const manifest: Manifest = {
       run_id: runId,
       config_hash: configHash,
+      config_parts: configParts,
       plan_hash: planHash,
       config: redactConfig(config),
       git: gitInfo(options.baseDir),
@@ -229,6 +247,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       for (const adapter of adapters) for (const seed of seeds) cells.push({ task, planned, adapter, seed });
 
     const summaryCells: SummaryCell[] = [];
+    const errorCells: RunResult['errors'] = [];
     // Per adapter, answers per parse status over its finished cells, from their metrics (recomputed
     // from the predictions files): unlike the adapter's own tallies, they survive resumes and re-runs.
     const parseTotals = new Map<string, ParseCounts>();
@@ -257,6 +276,12 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       if (facts) manifest.cells[key] = facts;
       if (metrics) {
         summaryCells.push(summaryCell(metrics));
+        if (metrics.parse_counts.error > 0)
+          errorCells.push({
+            cell: `${key.replace(/\/seed-/, ' (seed ')})`,
+            errors: metrics.parse_counts.error,
+            n: metrics.n,
+          });
         parseTotals.set(
           cell.adapter.id,
           addParseCounts(parseTotals.get(cell.adapter.id), metrics.parse_counts),
@@ -283,7 +308,15 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       manifest.finished = new Date().toISOString();
     }
     writeJsonAtomic(paths.manifest, manifest);
-    return { runId, runDir: paths.dir, summary, cellsRun, interrupted };
+    return {
+      runId,
+      runDir: paths.dir,
+      summary,
+      cellsRun,
+      interrupted,
+      errors: errorCells,
+      ...(caught ? { signal: caught } : {}),
+    };
   } catch (err) {
     badInput = err instanceof InputError;
     throw err;
@@ -510,18 +543,6 @@ async function finishPredictions(path: string, task: Task): Promise<Outcome[]> {
   });
 }
 
-/** Sums parse counts; `lenient` appears only when some cell has guesses. */
-function addParseCounts(a: ParseCounts | undefined, b: ParseCounts): ParseCounts {
-  const sum: ParseCounts = {
-    ok: (a?.ok ?? 0) + b.ok,
-    unparseable: (a?.unparseable ?? 0) + b.unparseable,
-    error: (a?.error ?? 0) + b.error,
-  };
-  const lenient = (a?.lenient ?? 0) + (b.lenient ?? 0);
-  if (lenient > 0) sum.lenient = lenient;
-  return sum;
-}
-
 function cellContext(cell: Cell, o: CellOptions): CellContext {
   const { task, planned, seed } = cell;
   const splits = new Map<TaskSplit, Promise<Example[]>>();
@@ -653,6 +674,7 @@ async function chooseRunId(
   plan: Plan,
   configHash: string,
   o: RunOptions,
+  parts: Record<string, string>,
 ): Promise<string> {
   const selection = hashValue({
     tasks: plan.tasks.map((t) => `${t.protocol.id}.${t.split}@${t.dir}`),
@@ -672,12 +694,43 @@ async function chooseRunId(
       if (!o.forceNew) throw new InputError(changed);
     } else if (!o.forceNew) {
       throw new InputError(
-        `run '${id}' exists with a different config (adapters, seeds, data or settings changed); use --force-new to start a new run, or --name to pick another`,
+        `run '${id}' exists with a different config (${changedParts(existing.config_parts, parts)}); use --force-new to start a new run, or --name to pick another`,
         manifestPath,
       );
     }
     id = `${base}-${n}`;
   }
+}
+
+/** Hashes of the parts of a run's identity: each adapter on its own, the rest key by key. */
+function configPartsOf(identity: {
+  adapters: readonly { id: string; fingerprint: string }[];
+  [key: string]: unknown;
+}): Record<string, string> {
+  const parts: Record<string, string> = {};
+  for (const [k, v] of Object.entries(identity)) if (k !== 'adapters') parts[k] = hashValue(v);
+  for (const a of identity.adapters) parts[`adapter ${a.id}`] = hashValue(a);
+  return parts;
+}
+
+/** What differs between two runs' config parts, for the refusal message. */
+function changedParts(before: Record<string, string> | undefined, now: Record<string, string>): string {
+  if (!before) return 'adapters, seeds, data or settings changed';
+  const names = { tasks: 'data or tasks', limit: '--limit', bootstrap: 'bootstrap settings' } as Record<
+    string,
+    string
+  >;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].filter(
+    (k) => before[k] !== now[k],
+  );
+  const described = keys.map((k) =>
+    k.startsWith('adapter ') && !(k in before)
+      ? `${k} added`
+      : k.startsWith('adapter ') && !(k in now)
+        ? `${k} removed`
+        : `${names[k] ?? k} changed`,
+  );
+  return described.length > 0 ? described.join(', ') : 'settings changed';
 }
 
 /** The config as given, minus anything secret-looking (keys are read from the environment, never stored). */

@@ -362,6 +362,11 @@ export interface Summary {
 export interface Manifest {
   run_id: string;
   config_hash: string;
+  /**
+   * Hash of each part of what config_hash covers (tasks, seeds, settings; adapters one by one), so a
+   * refused resume can say what changed.
+   */
+  config_parts?: Record<string, string>;
   config: unknown;
   git: { commit: string | null; dirty: boolean | null };
   packages: Record<string, string>;

@@ -34,6 +34,11 @@ export function escapeMarkdownCell(text: string): string {
 }
 
 const fmt = (x: number) => x.toFixed(4);
+
+/** `0.9800 -> 0.8900 (9 errors)`: how many answers parsed, and the candidate's answers that never came. */
+const parseCell = (c: CellComparison) =>
+  `${c.parseRate.baseline.toFixed(4)} -> ${c.parseRate.candidate.toFixed(4)}` +
+  (c.errors.candidate > 0 ? ` (${c.errors.candidate} error${c.errors.candidate === 1 ? '' : 's'})` : '');
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 
 /** p-values: four decimals, or an upper bound when smaller. */
@@ -66,6 +71,7 @@ function describeCell(c: CellComparison): string {
       ` [${signed(c.ci.low)}, ${signed(c.ci.high)}] (${Math.round(c.ci.level * 100)}% paired bootstrap, ${c.ci.resamples} resamples, by ${c.ci.unit})`,
     `permutation p ${formatP(c.p)}, Holm-adjusted ${formatP(c.pAdjusted)}; paired-bootstrap p ${formatP(c.bootstrapP)}` +
       (c.mcnemarP !== undefined ? `; McNemar exact p ${formatP(c.mcnemarP)}` : ''),
+    `parse rate: baseline ${fmt(c.parseRate.baseline)}, candidate ${fmt(c.parseRate.candidate)}; examples recorded as errors: baseline ${c.errors.baseline}, candidate ${c.errors.candidate}`,
     `n = ${c.n}; verdict: ${c.verdict}${c.note ? ` (${c.note})` : ''}`,
   ];
   return lines.join('\n');
@@ -88,6 +94,12 @@ export function renderJunit(r: ComparisonResult): string {
       const message = `${c.headline} dropped ${signed(c.delta)} (Holm-adjusted p ${formatP(c.pAdjusted)} < ${r.alpha})`;
       cases.push(
         `    <testcase ${attrs} time="0">\n      <failure type="regression" message="${escapeXml(message)}">${body}</failure>\n    </testcase>`,
+      );
+    } else if (c.verdict === 'incomplete') {
+      failures++;
+      const message = `${c.errors.candidate} of ${c.n * c.seeds.candidate.length} candidate examples recorded as errors (no answer)`;
+      cases.push(
+        `    <testcase ${attrs} time="0">\n      <failure type="incomplete" message="${escapeXml(message)}">${body}</failure>\n    </testcase>`,
       );
     } else {
       cases.push(`    <testcase ${attrs} time="0">\n      <system-out>${body}</system-out>\n    </testcase>`);
@@ -142,6 +154,7 @@ export function renderJunit(r: ComparisonResult): string {
 
 const VERDICT_MARK: Record<CellComparison['verdict'], string> = {
   regressed: '❌ regressed',
+  incomplete: '❌ incomplete',
   improved: '✅ improved',
   'no significant change': 'no significant change',
 };
@@ -156,21 +169,22 @@ export function renderCompareMarkdown(r: ComparisonResult): string {
       ` Delta = candidate - baseline with a ${Math.round((r.cells[0]?.ci.level ?? 0.95) * 100)}% paired-bootstrap CI;` +
       ` p from a ${r.permutations}-permutation randomization test, Holm-adjusted across ${r.cells.length} cell${r.cells.length === 1 ? '' : 's'}.`,
     '',
-    '| Task | Adapter | Metric | Baseline | Candidate | Delta [CI] | p (Holm) | Verdict |',
-    '|---|---|---|---:|---:|---:|---:|---|',
+    '| Task | Adapter | Metric | Baseline | Candidate | Delta [CI] | p (Holm) | Parse rate (errors) | Verdict |',
+    '|---|---|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const c of r.cells) {
     const adapter = adapterWithSeeds(c);
     lines.push(
       `| ${e(c.task)} | ${e(adapter)} | ${e(c.headline)} | ${fmt(c.baseline)} | ${fmt(c.candidate)} | ` +
         `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${formatP(c.pAdjusted)} | ` +
+        `${parseCell(c)} | ` +
         `${VERDICT_MARK[c.verdict]}${c.note ? ` (${e(c.note)})` : ''} |`,
     );
   }
   for (const m of r.missing) {
     const adapter = adapterWithSeeds(m);
     lines.push(
-      `| ${e(m.task)} | ${e(adapter)} | | | | | | ${r.allowMissing ? 'missing (allowed)' : '❌ missing from candidate'} |`,
+      `| ${e(m.task)} | ${e(adapter)} | | | | | | | ${r.allowMissing ? 'missing (allowed)' : '❌ missing from candidate'} |`,
     );
   }
   if (r.added.length > 0) {
@@ -190,6 +204,7 @@ export function renderCompareTerminal(r: ComparisonResult): string {
     'candidate',
     'delta [CI]',
     'p (Holm)',
+    'parse rate (errors)',
     'verdict',
   ];
   const rows = r.cells.map((c) => [
@@ -201,10 +216,11 @@ export function renderCompareTerminal(r: ComparisonResult): string {
     fmt(c.candidate),
     `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}]`,
     formatP(c.pAdjusted),
+    parseCell(c),
     c.verdict + (c.note ? ` (${c.note})` : ''),
   ]);
   for (const m of r.missing)
-    rows.push([m.task, m.adapter, m.seeds.join(', '), '', '', '', '', '', 'missing from candidate']);
+    rows.push([m.task, m.adapter, m.seeds.join(', '), '', '', '', '', '', '', 'missing from candidate']);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
     cells

@@ -88,3 +88,24 @@ describe('served run interrupted with SIGINT', () => {
     expect(summary.cells[0].n).toBe(ids.length);
   }, 120_000);
 });
+
+describe('served run stopped with SIGTERM (a scheduler or CI job ending)', () => {
+  it('exits 143 (128 + SIGTERM) with the resume hint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ee-served-sigterm-'));
+    const predictions = join(dir, 'out/r/predictions/meld-7/llm/seed-1.jsonl');
+    const r = await cliAsync(args(dir), {
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          if (recordedIds(predictions).length >= 4) {
+            clearInterval(timer);
+            child.kill('SIGTERM');
+          }
+        }, 5);
+        child.on('exit', () => clearInterval(timer));
+      },
+    });
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toMatch(/run the same command to resume/);
+    expect(existsSync(join(dir, 'out/r/summary.json'))).toBe(false);
+  }, 120_000);
+});

@@ -49,7 +49,7 @@ describe('plugins: a loader and an adapter from a fixture folder behave like bui
 
     const changed = cli(['run', '--config', config, '--out', out, '--seeds', '2', '--no-figures', '--quiet']);
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toMatch(/exists with a different config.*--force-new/);
+    expect(changed.stderr).toMatch(/exists with a different config \(seeds changed\); use --force-new/);
     const forced = cli([
       'run',
       '--config',

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,57 @@ describe('sharded runs', () => {
     expect(b.metrics).toEqual(a.metrics);
     expect(b.confusion).toEqual(a.confusion);
     expect(b.n).toBe(6);
+  });
+
+  it('shards run on machines with the data at other paths merge, with run-wide counts over all shards', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ee-shards-paths-'));
+    for (const d of ['nodeA', 'nodeB'])
+      cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(root, d, 'meld'), { recursive: true });
+    const run = (data: string, name: string, shard?: string) =>
+      cli([
+        'run',
+        '--datasets',
+        'meld-7',
+        '--adapters',
+        'majority',
+        '--data-dir',
+        join(root, data),
+        '--out',
+        join(root, 'out'),
+        '--name',
+        name,
+        '--no-figures',
+        '--quiet',
+        ...(shard ? ['--shard', shard] : []),
+      ]);
+    expect(run('nodeA', 'whole').code).toBe(0);
+    expect(run('nodeA', 'part', '1/2').code).toBe(0);
+    expect(run('nodeB', 'part', '2/2').code).toBe(0);
+    const [s1, s2] = ['part-shard1of2', 'part-shard2of2'].map((d) => join(root, 'out', d));
+    const merged = cli(['merge', s1!, s2!, '--out', join(root, 'out', 'merged')]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const read = (run: string, rel: string) => JSON.parse(readFileSync(join(root, 'out', run, rel), 'utf8'));
+    expect(read('merged', 'metrics/meld-7/majority/seed-1.json').metrics).toEqual(
+      read('whole', 'metrics/meld-7/majority/seed-1.json').metrics,
+    );
+    const counts = read('merged', 'manifest.json').adapters.majority.parse_counts;
+    expect(counts).toEqual(read('whole', 'manifest.json').adapters.majority.parse_counts);
+    expect(counts.ok).toBe(read('whole', 'manifest.json').tasks['meld-7'].n);
+    expect(read('part-shard1of2', 'manifest.json').adapters.majority.parse_counts.ok).toBeLessThan(counts.ok);
+
+    // Other data (one label changed on node B) is another plan: refused.
+    const other = join(root, 'nodeB', 'meld', 'test_sent_emo.csv');
+    writeFileSync(other, readFileSync(other, 'utf8').replace(',neutral,neutral,', ',anger,negative,'));
+    expect(run('nodeB', 'part2', '2/2').code).toBe(0);
+    const refused = cli([
+      'merge',
+      s1!,
+      join(root, 'out', 'part2-shard2of2'),
+      '--out',
+      join(root, 'out', 'bad'),
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/shard was run with another config/);
   });
 
   it('a bad shard spec is bad input', () => {

@@ -222,6 +222,37 @@ describe('compareRuns', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('a candidate with answers recorded as errors is incomplete and fails the gate, whatever its score', async () => {
+    // Every 40th example of the ACC cell lost its answer to a server error (pred null, parse error).
+    const failed = b2.map((r, i) => (i % 40 === 0 ? { ...r, pred: null, parse: 'error' as const } : r));
+    const n = failed.filter((r) => r.parse === 'error').length;
+    const dir = writeRunFromRecords(root, 'errors', cellsOf(b1, failed, b3));
+    const r = await compareRuns(baseDir, dir, fast);
+    const acc = r.cells.find((c) => c.task === 'toy-acc')!;
+    expect(acc.errors).toEqual({ baseline: 0, candidate: n });
+    expect(acc.parseRate.baseline).toBe(1);
+    expect(acc.parseRate.candidate).toBeCloseTo((b2.length - n) / b2.length, 12);
+    expect(acc.verdict).toBe('incomplete');
+    expect(acc.note).toContain(`${n} candidate examples recorded as errors`);
+    expect(r.incomplete).toBe(1);
+    expect(r.exitCode).toBe(1);
+    expect(r.summary).toMatch(/^FAIL: .*1 incomplete/);
+    expect(renderCompareMarkdown(r)).toContain(`(${n} errors) | ❌ incomplete`);
+    expect(renderJunit(r)).toContain('<failure type="incomplete"');
+    expect(renderCompareTerminal(r)).toMatch(/1\.0000 -> 0\.\d{4} \(\d+ errors\)\s+incomplete/);
+    // Accepted explicitly, the cell is judged on its score again.
+    const allowed = await compareRuns(baseDir, dir, { ...fast, allowErrors: true });
+    expect(allowed.cells.find((c) => c.task === 'toy-acc')!.verdict).not.toBe('incomplete');
+    expect(allowed.incomplete).toBe(0);
+    // Unparseable answers are the model's own: reported in the parse rate, never incomplete.
+    const unparsed = writeRunFromRecords(root, 'unparsed', cellsOf(b1, regress(b2, true), b3));
+    const u = await compareRuns(baseDir, unparsed, fast);
+    const uacc = u.cells.find((c) => c.task === 'toy-acc')!;
+    expect(uacc.errors.candidate).toBe(0);
+    expect(uacc.parseRate.candidate).toBeLessThan(1);
+    expect(uacc.verdict).toBe('regressed');
+  });
+
   it('mismatched example ids or gold labels are input errors, not silent subsets', async () => {
     const fewer = writeRunFromRecords(root, 'fewer', cellsOf(b1.slice(1), b2, b3));
     await expect(compareRuns(baseDir, fewer, fast)).rejects.toThrow(
@@ -368,7 +399,7 @@ describe('regression report', () => {
     const rows = lines.filter((l) => l.startsWith('| ') && !l.startsWith('| Task'));
     expect(rows).toHaveLength(2);
     // Every data row splits into exactly 8 cells on unescaped pipes.
-    for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(8);
+    for (const row of rows) expect(row.split(/(?<!\\)\|/).length - 2).toBe(9);
     expect(md).not.toContain('<&');
     expect(md).toContain(escapeMarkdownCell(nasty));
     expect(rows.find((l) => l.includes('meld-7'))).toMatch(/❌ regressed/);

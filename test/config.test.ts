@@ -76,6 +76,22 @@ describe('near-miss keys get a suggestion, on one line naming the path', () => {
     expect(() => validateConfig({ seeds: 1 })).toThrow(/^seeds: expected array, received number$/);
   });
 
+  it('a misspelt choice gets the nearest valid one, in the run config and in an adapter', () => {
+    expect(() => validateConfig({ device: 'cdua' }, 'c.yaml')).toThrow(
+      /^c\.yaml: device: 'cdua' is not one of auto, cuda, cpu \(did you mean 'cuda'\?\)$/,
+    );
+    const adapter = {
+      id: 'm',
+      type: 'openai',
+      baseUrl: 'http://127.0.0.1:1/v1',
+      model: 'x',
+      labelChoice: 'guidd',
+    };
+    expect(() => parseAdapterConfig(parseOpenAIConfig, adapter, 0)).toThrow(
+      /^adapters\[0\] \(m\): (openai adapter: )?labelChoice: 'guidd' is not one of .*guided.* \(did you mean 'guided'\?\)$/,
+    );
+  });
+
   it("in an adapter's config parsed by a zod schema (a ZodError)", () => {
     const adapter = { id: 'm', type: 'tfidf-logreg', cgrid: [1] };
     expect(() =>
