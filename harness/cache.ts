@@ -10,6 +10,10 @@
  *   share entries whichever replica answered, because the key is computed before a replica is chosen.
  * - `model`: the served model or LoRA adapter name (a cache that omits it serves one model's answers
  *   as another's).
+ * - `modelIdentity`, when known: which weights the name stands for, as the server tells it (vLLM's
+ *   `root` and `parent`, Ollama's digest, llama.cpp's model path) and the config's `modelRevision`. A
+ *   name is kept when a LoRA is retrained and served again; these change. Absent when nothing is
+ *   known, so such keys are the ones computed before the field existed.
  * - `api` and the full rendered request `body`, which carries every decoding parameter, the label-choice
  *   constraint and any extra server fields.
  * - `sampleSeed`: the run seed when sampling (temperature > 0); null for greedy decoding, where the
@@ -27,6 +31,8 @@ export interface CacheKeyInputs {
   /** Deployment identity (see the module comment), never containing credentials. */
   endpoint: string;
   model: string;
+  /** Which weights `model` stands for (server-reported fields, configured revision); absent when unknown. */
+  modelIdentity?: Record<string, unknown>;
   api: 'chat' | 'completions';
   /** The exact JSON body sent to the server (model, messages or prompt, decoding, constraints). */
   body: Record<string, unknown>;

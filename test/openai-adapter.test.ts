@@ -218,6 +218,32 @@ describe('openai adapter: faults', () => {
     // may still be open at the server for a moment after the client has moved on.)
   });
 
+  it('a replica that refuses connections is marked down: later batches go to the live one, and the summary says so', async () => {
+    const live = await serve();
+    const dead = 'http://127.0.0.1:1/v1';
+    const adapter = await make(
+      { baseUrl: [dead, live.baseUrl], server: 'generic', concurrency: 4, backoffMs: 1 },
+      await tmp(),
+    );
+    const all = Array.from({ length: 48 }, (_, i) => example(`d${i}`, `down ${i}`, 'joy'));
+    const preds: Prediction[] = [];
+    for (let i = 0; i < all.length; i += adapter.batchSize!) {
+      preds.push(...(await adapter.predict(all.slice(i, i + adapter.batchSize!), testCell(all))));
+    }
+    expect(preds.every((p) => p.parse === 'ok')).toBe(true);
+    expect(live.requests).toHaveLength(48);
+    // At most half of the first batch (16) was placed on it before it was known to refuse (without
+    // marking it down, it would get about half of every batch: 24); nothing after.
+    const endpoints = (adapter.facts!().http as { endpoints: { baseUrl: string; requests: number }[] })
+      .endpoints;
+    const tries = endpoints.find((e) => e.baseUrl === dead)!.requests;
+    expect(tries).toBeGreaterThanOrEqual(3);
+    expect(tries).toBeLessThanOrEqual(8);
+    expect(adapter.summary!()).toContain(
+      `http://127.0.0.1:1/v1: ${tries} requests, ${tries} failed (${tries} retried, 0 gave up), marked down 1 time (connections refused)`,
+    );
+  });
+
   it('never caches errors: a re-run asks again only for the failed examples', async () => {
     let broken = true;
     const s = await serve({
@@ -238,7 +264,7 @@ describe('openai adapter: faults', () => {
 });
 
 describe('openai adapter: cache', () => {
-  it('a re-run of a finished evaluation sends no request at all (probe included)', async () => {
+  it('a re-run of a finished evaluation sends no completion request; only GET /models, to see the weights are the same', async () => {
     const s = await serve({ models: [{ id: 'base-model', owned_by: 'vllm' }], version: '0.12.1' });
     const dir = await tmp();
     const first = await (await make({ baseUrl: s.baseUrl }, dir)).predict(examples, testCell(examples));
@@ -249,7 +275,9 @@ describe('openai adapter: cache', () => {
     const again = await make({ baseUrl: s.baseUrl }, dir);
     const second = await again.predict(examples, testCell(examples));
     expect(s.requests.length).toBe(posts);
-    expect(s.gets.length).toBe(gets);
+    // The server kind comes from the cache (no GET /version); the listing is asked once per run,
+    // since it is what tells a retrained LoRA served under the same name (openai-model-identity.test.ts).
+    expect(s.gets.slice(gets)).toEqual(['/v1/models']);
     expect(second.map(essence)).toEqual(first.map(essence));
     expect(second.every((p) => p.cached)).toBe(true);
     expect(again.facts!()).toMatchObject({ thisInvocation: { cachedAnswers: 5 }, http: { requests: 0 } });
@@ -549,10 +577,8 @@ describe('openai adapter: label choice', () => {
     const url = s.baseUrl;
     await s.close();
     servers.length = 0;
-    const adapter = await make({ baseUrl: url }, await tmp());
-    await expect(adapter.predict([examples[0]!], testCell(examples))).rejects.toThrow(
-      /cannot reach the server/,
-    );
+    // Found when the adapter is made (it asks which weights the server serves), before any cell.
+    await expect(make({ baseUrl: url }, await tmp())).rejects.toThrow(/cannot reach the server/);
   });
 
   it('a server that lists no models is generic: free text', async () => {
@@ -709,6 +735,31 @@ describe('openai adapter: config', () => {
     expect(() => parse({ decodng: {} })).toThrow(/decodng/);
     expect(() => parse({ apiKeyEnv: 'sk-abc' })).toThrow(/apiKeyEnv: expected an environment variable name/);
   });
+  it('refuses a query string or fragment in baseUrl, naming the key but not repeating its value', () => {
+    for (const [baseUrl, key] of [
+      ['http://127.0.0.1:1/v1?api-key=SECRET', 'baseUrl'],
+      [['http://127.0.0.1:1/v1', 'http://127.0.0.1:2/v1?api-key=SECRET'], 'baseUrl\\[1\\]'],
+      ['http://127.0.0.1:1/v1#SECRET', 'baseUrl'],
+      // An empty query still glues a '?' in front of every route.
+      ['http://127.0.0.1:1/v1?', 'baseUrl'],
+    ] as const) {
+      let message = '';
+      try {
+        parse({ baseUrl });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(
+        new RegExp(`^openai adapter 'x': ${key}: a query string or fragment is refused`),
+      );
+      expect(message).toContain('apiKeyEnv');
+      expect(message).not.toContain('SECRET');
+      // One problem, one line.
+      expect(message).not.toContain('\n');
+    }
+    expect(parse({ baseUrl: 'http://127.0.0.1:1/v1/' }).baseUrl).toBe('http://127.0.0.1:1/v1/');
+  });
+
   it('refuses a missing API key variable, credentials in URLs and unknown prompts', async () => {
     const dir = await tmp();
     await expect(

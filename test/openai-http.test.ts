@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpCallError, OpenAICompatibleClient, parseRetryAfter } from '../harness/inference/http.ts';
 import {
@@ -211,5 +212,129 @@ describe('OpenAICompatibleClient latency', () => {
       expect(r.latencyMs).toBeGreaterThanOrEqual(95);
       expect(r.latencyMs).toBeLessThan(190);
     }
+  });
+});
+
+describe('OpenAICompatibleClient and the run signal', () => {
+  /** MaxListenersExceededWarnings emitted while `body` runs (Node emits them on the next tick). */
+  async function listenerWarnings(body: () => Promise<void>): Promise<Error[]> {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await body();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    return warnings.filter((w) => w.name === 'MaxListenersExceededWarning');
+  }
+
+  it('a storm of failing requests on one signal keeps one abort listener on it, and none after', async () => {
+    const s = await serve({ fault: () => ({ kind: 'status', status: 503 }) });
+    const ac = new AbortController();
+    let most = 0;
+    const warnings = await listenerWarnings(async () => {
+      // 60 requests failing 4 times each, all waiting out their backoffs at the same time.
+      const c = client([s.baseUrl], { concurrency: 8, maxRetries: 3, backoffMs: 20, maxBackoffMs: 40 });
+      const sample = setInterval(() => {
+        most = Math.max(most, getEventListeners(ac.signal, 'abort').length);
+      }, 1);
+      const kinds = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          c.postJson('/chat/completions', chat(`p${i}`), ac.signal).then(
+            () => 'answered',
+            (e: HttpCallError) => e.kind,
+          ),
+        ),
+      );
+      clearInterval(sample);
+      c.close();
+      expect(kinds).toEqual(Array(60).fill('http'));
+    });
+    expect(s.requests).toHaveLength(240);
+    expect(warnings).toEqual([]);
+    // The sampler saw the one shared listener (so it did look while requests were pending)...
+    expect(most).toBe(1);
+    // ...and nothing stays attached to the run's signal once they are done.
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('the shared listener still aborts every pending attempt and backoff wait at once', async () => {
+    // Half the prompts hang (in flight when the run is stopped), half fail and wait out a long backoff.
+    const s = await serve({
+      fault: (r) =>
+        Number(r.prompt.slice(1)) % 2 ? { kind: 'slow', ms: 5000 } : { kind: 'status', status: 503 },
+    });
+    const ac = new AbortController();
+    const c = client([s.baseUrl], { concurrency: 20, timeoutMs: 10_000, backoffMs: 5000 });
+    const warnings = await listenerWarnings(async () => {
+      const pending = Array.from({ length: 30 }, (_, i) =>
+        c.postJson('/chat/completions', chat(`p${i}`), ac.signal).then(
+          () => 'answered',
+          (e: HttpCallError) => e.kind,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 600));
+      const started = performance.now();
+      ac.abort();
+      expect(await Promise.all(pending)).toEqual(Array(30).fill('aborted'));
+      expect(performance.now() - started).toBeLessThan(500);
+    });
+    c.close();
+    expect(warnings).toEqual([]);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('OpenAICompatibleClient with a replica that is down', () => {
+  /** Nothing listens on port 1: connections are refused at once. */
+  const DEAD = 'http://127.0.0.1:1/v1';
+
+  it('marks it down after 3 refused connections in a row: first tries go to the live replica', async () => {
+    const live = await serve();
+    const c = client([DEAD, live.baseUrl], { concurrency: 4, backoffMs: 1 });
+    // Six batches of ten, as the runner sends them: a batch's first tries are all placed at once.
+    const results = [];
+    for (let b = 0; b < 6; b++) {
+      results.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, (_, i) => c.postJson('/chat/completions', chat(`p${b}-${i}`))),
+        )),
+      );
+    }
+    const [dead, up] = c.stats().endpoints;
+    expect(results.every((r) => r.endpoint === live.baseUrl)).toBe(true);
+    expect(live.requests).toHaveLength(60);
+    // Least-loaded picking alone hands a replica that fails at once half of every batch's first
+    // tries; marked down, it gets only half of the first batch (5), before it is known to refuse.
+    expect(dead!.requests).toBe(5);
+    expect(dead!.markedDown).toBe(1);
+    expect(up!.markedDown).toBe(0);
+    expect(results.filter((r) => r.attempts === 1)).toHaveLength(55);
+  });
+
+  it('after the cool-down it gets one try again, and is marked down again at once if still refusing', async () => {
+    const live = await serve();
+    const c = client([DEAD, live.baseUrl], { concurrency: 1, backoffMs: 1, coolDownMs: 500 });
+    const ask = (i: number) => c.postJson('/chat/completions', chat(`p${i}`));
+    for (let i = 0; i < 10; i++) await ask(i);
+    const before = c.stats().endpoints[0]!;
+    expect(before).toMatchObject({ requests: 3, markedDown: 1 });
+    await new Promise((r) => setTimeout(r, 600));
+    for (let i = 10; i < 20; i++) await ask(i);
+    // One try after the cool-down (which the live replica then answered), and down again.
+    expect(c.stats().endpoints[0]).toMatchObject({ requests: 4, markedDown: 2 });
+  });
+
+  it('a replica that answers, even with errors, is not marked down; one alone never is', async () => {
+    const failing = await serve({ fault: () => ({ kind: '500' }) });
+    const live = await serve();
+    const c = client([failing.baseUrl, live.baseUrl], { concurrency: 2, backoffMs: 1 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => c.postJson('/chat/completions', chat(`p${i}`))));
+    expect(c.stats().endpoints.map((e) => e.markedDown)).toEqual([0, 0]);
+    const alone = client([DEAD], { maxRetries: 4, backoffMs: 1 });
+    await expect(alone.postJson('/chat/completions', chat('x'))).rejects.toThrow(/ECONNREFUSED/);
+    expect(alone.stats().endpoints[0]).toMatchObject({ requests: 5, markedDown: 0 });
   });
 });

@@ -16,6 +16,7 @@ import { provenanceOf, templateFacts } from '../reports/aggregate.ts';
 import { renderLeaderboard } from '../reports/leaderboard.ts';
 import { loadResults, type ResultSet } from '../reports/load-results.ts';
 import { testEnv } from './support/openai-cell.ts';
+import { startOpenAIServer } from './support/openai-server.ts';
 import {
   SCENARIO_ADAPTERS,
   TEMPLATE_A,
@@ -61,14 +62,21 @@ describe('template facts in the shapes adapters write', () => {
   });
 
   it('the real openai adapter facts carry a template object that provenance keeps', async () => {
+    // The adapter asks the server for its model list when it is created: a real loopback server.
+    const server = await startOpenAIServer({
+      answer: () => 'joy',
+      models: [{ id: 'base-model', owned_by: 'generic' }],
+    });
     const config = openaiAdapterFactory.parseConfig({
       id: 'llm',
       type: 'openai',
       model: 'base-model',
-      baseUrl: 'http://127.0.0.1:9/v1',
+      baseUrl: server.baseUrl,
       prompt: 'peng2023',
     });
-    const adapter = await openaiAdapterFactory.create({ ...config, id: 'llm' }, testEnv(join(root, 'oa')));
+    const adapter = await Promise.resolve(
+      openaiAdapterFactory.create({ ...config, id: 'llm' }, testEnv(join(root, 'oa'))),
+    ).finally(() => server.close());
     const facts = adapter.facts!();
     const peng = builtinPrompts.find((t) => t.id === 'peng2023')!;
     // The shape this report reads: an object, which the old filter (strings and numbers) dropped.

@@ -5,10 +5,18 @@
 import { z } from 'zod';
 import { ConfigError } from '../../harness/errors.ts';
 
-const httpUrl = z.url({
-  protocol: /^https?$/,
-  error: 'expected an http(s) URL such as http://127.0.0.1:8000/v1',
-});
+const httpUrl = z
+  .url({
+    protocol: /^https?$/,
+    error: 'expected an http(s) URL such as http://127.0.0.1:8000/v1',
+  })
+  // A query string or fragment would be glued in front of every route (`/v1?key=X/chat/completions`)
+  // and, as the base URL is recorded in the manifest and in every error record, a key passed there
+  // would be written everywhere. The message does not repeat the value: it may be that key.
+  .refine((u) => !/[?#]/.test(u), {
+    error:
+      'a query string or fragment is refused (it would break every route and be written to the manifest and error records); pass credentials with apiKeyEnv',
+  });
 
 export const SERVER_KINDS = ['auto', 'vllm', 'llamacpp', 'ollama', 'openai', 'generic'] as const;
 export type ServerKindSetting = (typeof SERVER_KINDS)[number];
@@ -58,6 +66,12 @@ export const openaiConfigSchema = z.strictObject({
   deployment: z.string().min(1).optional(),
   /** Served model name; a LoRA adapter served by name (vLLM --lora-modules, Ollama) is chosen here. */
   model: z.string().min(1),
+  /**
+   * Revision of the served weights (a checkpoint hash, a training step, a date), part of the cache key
+   * and the fingerprint. The server's own account (vLLM's LoRA path, Ollama's digest) is keyed too;
+   * set this when retrained weights are served under the same name and path, which no server tells apart.
+   */
+  modelRevision: z.string().min(1).optional(),
   api: z.enum(['chat', 'completions']).default('chat'),
   /** Server kind, which decides the label-choice parameters; `auto` asks GET /models once. */
   server: z.enum(SERVER_KINDS).default('auto'),

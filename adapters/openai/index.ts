@@ -61,6 +61,13 @@ export const openaiAdapterFactory: AdapterFactory<OpenAIAdapterConfig> = {
       }
     }
     const template = await resolvePromptTemplate(config.prompt, env.baseDir, env.prompts ?? builtinPrompts);
-    return new OpenAIAdapter(config, env, template, apiKey);
+    const adapter = new OpenAIAdapter(config, env, template, apiKey);
+    try {
+      await adapter.identify();
+    } catch (err) {
+      await adapter.close();
+      throw err;
+    }
+    return adapter;
   },
 };

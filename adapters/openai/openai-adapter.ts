@@ -13,9 +13,9 @@ import {
   normaliseBaseUrl,
   ResponseCache,
 } from '../../harness/cache.ts';
-import { ConfigError } from '../../harness/errors.ts';
+import { ConfigError, RuntimeFailure } from '../../harness/errors.ts';
 import { hashValue } from '../../harness/hash.ts';
-import { HttpCallError, OpenAICompatibleClient } from '../../harness/inference/http.ts';
+import { HttpCallError, OpenAICompatibleClient, type ProbeResult } from '../../harness/inference/http.ts';
 import { LabelParser } from '../../harness/label-parser.ts';
 import type {
   Adapter,
@@ -40,6 +40,7 @@ import {
   responseTopLogprobs,
   scoreByLogprobs,
 } from './label-choice.ts';
+import { type ModelIdentity, type ModelListing, readModelIdentity } from './model-identity.ts';
 import { detectServer, type ServerInfo } from './server-kind.ts';
 
 /** What the cache stores per request: the server's first choice and how it was obtained. */
@@ -94,6 +95,15 @@ export class OpenAIAdapter implements Adapter {
   readonly #deployment: string;
   readonly #cells = new Map<string, Promise<CellState>>();
   #server?: Promise<ServerInfo>;
+  /** Which weights the model name stands for, read by identify() before the fingerprint is asked. */
+  #identity: ModelIdentity & { source: 'server' | 'recorded'; recordedAt?: string } = {
+    key: {},
+    facts: {},
+    strength: 'none',
+    source: 'server',
+  };
+  /** This run's GET /models answer and the replica that gave it, reused to tell the server kind. */
+  #listing?: { baseUrl: string; probe: ProbeResult<ModelListing> };
   /**
    * Label-choice features the server refused in `auto` mode (HTTP 400 naming the feature), with the
    * refusal's text. Remembered for this adapter's endpoint (every replica of the deployment: they are
@@ -150,6 +160,7 @@ export class OpenAIAdapter implements Adapter {
       v: 1,
       deployment: this.#deployment,
       model: c.model,
+      modelIdentity: this.#identityKey(),
       api: c.api,
       server: c.server,
       labelChoice: c.labelChoice,
@@ -162,6 +173,76 @@ export class OpenAIAdapter implements Adapter {
       lenient: c.lenient,
       extraBody: c.extraBody,
     });
+  }
+
+  /**
+   * Asks the server once per run which weights serve the configured model (see model-identity.ts),
+   * before the runner takes the fingerprint: retrained weights then make a new fingerprint (a run
+   * started on the old ones is not resumed with the new) and new cache keys. Called by the factory.
+   * The answer is recorded in the cache, so that a finished evaluation can be re-run while the
+   * server is down (with a warning); a server that cannot be reached and was never seen is an error.
+   */
+  async identify(): Promise<void> {
+    const c = this.#config;
+    const record: CacheKeyInputs = {
+      endpoint: this.#deployment,
+      model: c.model,
+      api: c.api,
+      body: { probe: 'model-identity', v: 1 },
+      sampleSeed: null,
+    };
+    let unreachable = '';
+    for (const url of this.#baseUrls) {
+      const probe = await this.#client.probeJson<ModelListing>(`${url.replace(/\/+$/, '')}/models`, 10_000);
+      if (probe.status === 'unreachable') {
+        unreachable = probe.message;
+        continue;
+      }
+      this.#listing = { baseUrl: url, probe };
+      const identity = await readModelIdentity(this.#client, url, c.server, c.model, probe);
+      this.#identity = { ...identity, source: 'server' };
+      await this.#cache?.put(record, identity as unknown as CachedResponse);
+      break;
+    }
+    if (!this.#listing) {
+      const recorded = await this.#cache?.get(record);
+      if (!recorded) {
+        throw new RuntimeFailure(
+          `openai adapter '${this.id}': cannot reach the server to read which model it serves (${unreachable}); is it up?`,
+        );
+      }
+      this.#identity = {
+        ...(recorded.value as unknown as ModelIdentity),
+        source: 'recorded',
+        recordedAt: recorded.created,
+      };
+      this.#env.log.warn(
+        `${this.id}: cannot reach the server (${unreachable}); cached answers are those of the model it served on ${recorded.created}`,
+      );
+    }
+    if (c.modelRevision) return;
+    // Not worded `<id>: ...`: that is how the run's summary line for the adapter begins.
+    const where = this.#identity.key.root ?? this.#identity.key.modelPath;
+    if (this.#identity.strength === 'none') {
+      this.#env.log.info(
+        `cached answers of ${this.id} are keyed on the model name only: the server does not say which weights serve '${c.model}' (set modelRevision when retrained weights are served under that name)`,
+      );
+    } else if (this.#identity.strength === 'path') {
+      this.#env.log.info(
+        `cached answers of ${this.id} are keyed on '${c.model}' and where the server loaded it from${
+          typeof where === 'string' ? ` (${where})` : ''
+        }: weights retrained in place look the same (set modelRevision when you retrain)`,
+      );
+    }
+  }
+
+  /** The model identity for keys and the fingerprint; undefined (left out) when nothing is known. */
+  #identityKey(): Record<string, unknown> | undefined {
+    const key = {
+      ...this.#identity.key,
+      ...(this.#config.modelRevision ? { revision: this.#config.modelRevision } : {}),
+    };
+    return Object.keys(key).length > 0 ? key : undefined;
   }
 
   async prepare(ctx: CellContext): Promise<AdapterFacts> {
@@ -191,6 +272,15 @@ export class OpenAIAdapter implements Adapter {
     const c = this.#config;
     return {
       model: c.model,
+      modelRevision: c.modelRevision,
+      // Which weights answered, as the server told it (a LoRA's path and base model, a digest), so a
+      // number can be traced to them; `keyedOn` says what the cache could tell apart.
+      servedModel: {
+        ...this.#identity.facts,
+        keyedOn: this.#identity.strength,
+        source: this.#identity.source,
+        ...(this.#identity.recordedAt ? { recordedAt: this.#identity.recordedAt } : {}),
+      },
       api: c.api,
       endpoints: this.#baseUrls.map(normaliseBaseUrl),
       deployment: this.#deployment,
@@ -229,7 +319,12 @@ export class OpenAIAdapter implements Adapter {
     const endpoints = http.endpoints
       .map(
         (e) =>
-          `${e.baseUrl}: ${e.requests} requests, ${e.failed} failed (${e.retried} retried, ${e.gaveUp} gave up)`,
+          `${e.baseUrl}: ${e.requests} requests, ${e.failed} failed (${e.retried} retried, ${e.gaveUp} gave up)` +
+          // A replica that refused connections got no first tries for a while: say so, or its few
+          // requests against the others' would look like a balancing fault.
+          (e.markedDown
+            ? `, marked down ${e.markedDown} time${e.markedDown === 1 ? '' : 's'} (connections refused)`
+            : ''),
       )
       .join('; ');
     return (
@@ -282,10 +377,11 @@ export class OpenAIAdapter implements Adapter {
   }
 
   /**
-   * The server kind, probed once. The probe's answer is stored in the response cache (keyed by the
-   * deployment and model) so that a re-run of a finished evaluation sends no request at all, and a
-   * resumed run uses the label-choice mode of the run it resumes. An unreachable server is a
-   * RuntimeFailure, never stored. Set `server` (and `guidedParam` for vLLM) to skip probing.
+   * The server kind, probed once, from the GET /models answer identify() already has. The answer is
+   * stored in the response cache (keyed by the deployment and model) so that a re-run of a finished
+   * evaluation asks nothing more than identify()'s GET, and a resumed run uses the label-choice mode
+   * of the run it resumes. An unreachable server is a RuntimeFailure, never stored. Set `server` (and
+   * `guidedParam` for vLLM) to skip probing.
    */
   #serverInfo(): Promise<ServerInfo> {
     this.#server ??= (async () => {
@@ -304,10 +400,16 @@ export class OpenAIAdapter implements Adapter {
       };
       const cached = await this.#cache?.get(inputs);
       if (cached) return cached.value as unknown as ServerInfo;
-      const info = await detectServer(this.#client, this.#baseUrls[0]!, c.server, c.model);
+      const info = await detectServer(
+        this.#client,
+        this.#listing?.baseUrl ?? this.#baseUrls[0]!,
+        c.server,
+        c.model,
+        this.#listing?.probe,
+      );
       if (info.models && !info.models.includes(c.model)) {
         this.#env.log.warn(
-          `${this.id}: model '${c.model}' is not listed by ${normaliseBaseUrl(this.#baseUrls[0]!)}/models (listed: ${info.models.slice(0, 10).join(', ')})`,
+          `${this.id}: model '${c.model}' is not listed by ${normaliseBaseUrl(this.#listing?.baseUrl ?? this.#baseUrls[0]!)}/models (listed: ${info.models.slice(0, 10).join(', ')})`,
         );
       }
       const { models: _models, ...stored } = info;
@@ -390,9 +492,11 @@ export class OpenAIAdapter implements Adapter {
         contextTurns: c.contextTurns,
       });
       const body = this.#body(prompt, mode, cell, ctx.seed);
+      const identity = this.#identityKey();
       const inputs: CacheKeyInputs = {
         endpoint: this.#deployment,
         model: c.model,
+        ...(identity ? { modelIdentity: identity } : {}),
         api: c.api,
         body,
         sampleSeed: c.decoding.temperature > 0 ? ctx.seed : null,

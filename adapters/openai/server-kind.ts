@@ -9,7 +9,7 @@
  * run it resumes.
  */
 import { RuntimeFailure } from '../../harness/errors.ts';
-import type { OpenAICompatibleClient } from '../../harness/inference/http.ts';
+import type { OpenAICompatibleClient, ProbeResult } from '../../harness/inference/http.ts';
 import type { ServerKind, ServerKindSetting } from './config.ts';
 
 export interface ServerInfo {
@@ -34,17 +34,26 @@ const OWNED_BY: Record<string, ServerKind> = {
   'openai-internal': 'openai',
 };
 
+/** The server kind an `owned_by` value names, or undefined when it names none we know. */
+export function kindFromOwnedBy(ownedBy: string | undefined): ServerKind | undefined {
+  return ownedBy === undefined ? undefined : OWNED_BY[ownedBy.toLowerCase()];
+}
+
+/**
+ * `prefetched` is this run's answer to `GET {baseUrl}/models` when the caller has it already (the model
+ * identity probe): the kind is then told from it rather than by asking again.
+ */
 export async function detectServer(
   client: OpenAICompatibleClient,
   baseUrl: string,
   setting: ServerKindSetting,
   model: string,
+  prefetched?: ProbeResult<{ data?: { id?: unknown; owned_by?: unknown }[] }>,
 ): Promise<ServerInfo> {
   const base = baseUrl.replace(/\/+$/, '');
-  const probe = await client.probeJson<{ data?: { id?: unknown; owned_by?: unknown }[] }>(
-    `${base}/models`,
-    10_000,
-  );
+  const probe =
+    prefetched ??
+    (await client.probeJson<{ data?: { id?: unknown; owned_by?: unknown }[] }>(`${base}/models`, 10_000));
   if (probe.status === 'unreachable' && setting === 'auto') {
     throw new RuntimeFailure(
       `cannot reach the server to tell its kind (${probe.message}); is it up? (or set 'server')`,
@@ -61,7 +70,7 @@ export async function detectServer(
     kind = setting;
     source = 'config';
   } else if (ownedBy !== undefined) {
-    kind = OWNED_BY[ownedBy.toLowerCase()] ?? 'generic';
+    kind = kindFromOwnedBy(ownedBy) ?? 'generic';
     source = 'probe';
   } else {
     kind = 'generic';

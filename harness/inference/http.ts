@@ -8,8 +8,11 @@
  * per-request overhead cost about 10% of the ideal throughput in bench/served-throughput.bench.ts.
  *
  * A slot of an endpoint's limit is held only while a request is on the wire, never during a backoff
- * wait, so one struggling request does not starve the others. The API key lives only in the request
- * header: it is never put into errors, stats or anything returned.
+ * wait, so one struggling request does not starve the others. A replica that refuses connections
+ * `downAfter` times in a row is marked down for `coolDownMs`: first tries go to the others meanwhile
+ * (a dead replica fails fast, so least-loaded picking would otherwise hand it every other first try).
+ * The API key lives only in the request header: it is never put into errors, stats or anything
+ * returned.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -34,6 +37,10 @@ export interface HttpClientOptions {
   maxRetryAfterMs?: number;
   /** Source of jitter in [0, 1); injectable for tests. */
   random?: () => number;
+  /** Connection failures in a row after which a replica is marked down (when there are others). Default 3. */
+  downAfter?: number;
+  /** How long a replica marked down gets no tries while others are up. Default 30 s. */
+  coolDownMs?: number;
 }
 
 export type HttpFailureKind = 'http' | 'timeout' | 'network' | 'malformed' | 'aborted';
@@ -77,6 +84,8 @@ export interface EndpointStats {
   retried: number;
   /** Calls whose last try, on this endpoint, failed for good (the example is recorded as an error). */
   gaveUp: number;
+  /** Times it was marked down (connections refused `downAfter` times in a row). */
+  markedDown: number;
 }
 
 export interface HttpClientStats {
@@ -94,12 +103,21 @@ interface Endpoint {
   baseUrl: string;
   limit: LimitFunction;
   stats: EndpointStats;
+  /** Tries in a row that could not connect (reset by any HTTP answer, even an error status). */
+  connectFailures: number;
+  /** performance.now() until which it is marked down; 0 when up. */
+  downUntil: number;
 }
+
+/** Errors that mean nothing is listening at the address (or it cannot be reached), before any exchange. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export class OpenAICompatibleClient {
   readonly #endpoints: Endpoint[];
   readonly #opts: Required<Omit<HttpClientOptions, 'apiKey'>> & { apiKey?: string };
   #rr = 0;
+  /** The one 'abort' listener per caller's signal, shared by every attempt and backoff wait on it. */
+  readonly #aborts = new AbortWatch();
   readonly #agents = {
     http: new HttpAgent({ keepAlive: true }),
     https: new HttpsAgent({ keepAlive: true }),
@@ -119,12 +137,24 @@ export class OpenAICompatibleClient {
       maxBackoffMs: 30_000,
       maxRetryAfterMs: 120_000,
       random: Math.random,
+      downAfter: 3,
+      coolDownMs: 30_000,
       ...options,
     };
     this.#endpoints = options.baseUrls.map((baseUrl) => ({
       baseUrl: baseUrl.replace(/\/+$/, ''),
       limit: pLimit(options.concurrency),
-      stats: { baseUrl: baseUrl.replace(/\/+$/, ''), requests: 0, ok: 0, failed: 0, retried: 0, gaveUp: 0 },
+      stats: {
+        baseUrl: baseUrl.replace(/\/+$/, ''),
+        requests: 0,
+        ok: 0,
+        failed: 0,
+        retried: 0,
+        gaveUp: 0,
+        markedDown: 0,
+      },
+      connectFailures: 0,
+      downUntil: 0,
     }));
   }
 
@@ -184,7 +214,7 @@ export class OpenAICompatibleClient {
         ep.stats.retried++;
         const cause = e.kind === 'http' ? String(e.status) : e.kind;
         this.#stats.retryCauses[cause] = (this.#stats.retryCauses[cause] ?? 0) + 1;
-        await sleep(this.#delay(attempt, e.retryAfterMs), signal);
+        await this.#sleep(this.#delay(attempt, e.retryAfterMs), signal);
       }
     }
   }
@@ -209,6 +239,26 @@ export class OpenAICompatibleClient {
     }
   }
 
+  /** Waits `ms` before a retry; rejects with kind "aborted" as soon as `signal` fires. */
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new HttpCallError('aborted', 'aborted', false));
+        return;
+      }
+      const unwatch = signal
+        ? this.#aborts.watch(signal, () => {
+            clearTimeout(t);
+            reject(new HttpCallError('aborted', 'aborted', false));
+          })
+        : undefined;
+      const t = setTimeout(() => {
+        unwatch?.();
+        resolve();
+      }, ms);
+    });
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.#agents.http.destroy();
@@ -226,22 +276,40 @@ export class OpenAICompatibleClient {
     return step / 2 + random() * (step / 2);
   }
 
-  /** Least loaded endpoint (active + queued), round-robin among equals; avoids `previous` when it can. */
+  /**
+   * Least loaded endpoint (active + queued), round-robin among equals. Preference, best first: up and
+   * not `previous` (a retry goes elsewhere), up, marked down and not `previous`, any. So a retry after
+   * a live replica's 503 goes to that replica again rather than to one known to refuse connections.
+   */
   #pick(previous?: Endpoint): Endpoint {
     const n = this.#endpoints.length;
     const start = this.#rr++ % n;
+    const now = performance.now();
     let best: Endpoint | undefined;
+    let bestRank = Number.POSITIVE_INFINITY;
     let bestLoad = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const ep = this.#endpoints[(start + i) % n]!;
-      if (ep === previous && n > 1) continue;
+      const rank = (ep.downUntil > now ? 2 : 0) + (ep === previous ? 1 : 0);
       const load = ep.limit.activeCount + ep.limit.pendingCount;
-      if (load < bestLoad) {
+      if (rank < bestRank || (rank === bestRank && load < bestLoad)) {
         best = ep;
+        bestRank = rank;
         bestLoad = load;
       }
     }
     return best!;
+  }
+
+  /** Counts a try that could not connect; marks the replica down after `downAfter` in a row. */
+  #connectFailed(ep: Endpoint): void {
+    ep.connectFailures++;
+    const now = performance.now();
+    // One replica has no other to send tries to: marking it down would change nothing.
+    if (this.#endpoints.length < 2 || ep.connectFailures < this.#opts.downAfter || ep.downUntil > now) return;
+    // Still refusing after a cool-down (its failures were never reset): marked down again at once.
+    ep.downUntil = now + this.#opts.coolDownMs;
+    ep.stats.markedDown++;
   }
 
   #headers(json: boolean): Record<string, string> {
@@ -311,30 +379,45 @@ export class OpenAICompatibleClient {
 
   async #attempt<T>(ep: Endpoint, path: string, payload: string, outer?: AbortSignal): Promise<T> {
     if (outer?.aborted) throw new HttpCallError(`${ep.baseUrl}: aborted`, 'aborted', false);
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs);
-    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    // The attempt's own signal, fired by its timeout or by the run's signal. Not AbortSignal.any():
+    // that ties every attempt to the long-lived run signal; here the tie is undone when the attempt
+    // ends (unwatch), so a storm of failing requests leaves nothing attached to the run's signal.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${this.#opts.timeoutMs} ms`));
+    }, this.#opts.timeoutMs);
+    const unwatch = outer ? this.#aborts.watch(outer, () => controller.abort(outer.reason)) : undefined;
     const url = `${ep.baseUrl}${path}`;
     this.#stats.requests++;
     ep.stats.requests++;
     const fail = (err: unknown): HttpCallError => {
       ep.stats.failed++;
       if (outer?.aborted) return new HttpCallError(`${url}: aborted`, 'aborted', false);
-      if (timeout.aborted)
+      if (timedOut)
         return new HttpCallError(`${url}: timed out after ${this.#opts.timeoutMs} ms`, 'timeout', true);
       if (err instanceof HttpCallError) return err;
+      if (CONNECT_ERRORS.has((err as { code?: string })?.code ?? '')) this.#connectFailed(ep);
       return new HttpCallError(`${url}: connection failed (${networkCause(err)})`, 'network', true);
     };
     let text: string;
     let status: number;
     let retryAfterMs: number | undefined;
     try {
-      const res = await this.#send(url, 'POST', payload, signal);
+      const res = await this.#send(url, 'POST', payload, controller.signal);
       status = res.status;
       text = res.text;
       retryAfterMs = parseRetryAfter(res.headers);
     } catch (err) {
       throw fail(err);
+    } finally {
+      clearTimeout(timer);
+      unwatch?.();
     }
+    // It answered (whatever the status): it is up.
+    ep.connectFailures = 0;
+    ep.downUntil = 0;
     if (status < 200 || status >= 300) {
       ep.stats.failed++;
       const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
@@ -405,20 +488,36 @@ export function parseRetryAfter(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new HttpCallError('aborted', 'aborted', false));
-      return;
+/**
+ * Watches callers' AbortSignals with one 'abort' listener per signal, however many attempts and
+ * backoff waits are pending on it. A run hands the same signal to every request: a listener per
+ * request and retry would pile up (Node warns past 10: MaxListenersExceededWarning) whenever many
+ * requests fail and wait at once. The listener is removed when its last watcher is done, so a
+ * finished storm leaves nothing attached to the signal.
+ */
+class AbortWatch {
+  readonly #watched = new Map<AbortSignal, { fns: Set<() => void>; onAbort: () => void }>();
+
+  /** Calls `fn` once if `signal` fires; the returned function stops watching (call it when done). */
+  watch(signal: AbortSignal, fn: () => void): () => void {
+    let entry = this.#watched.get(signal);
+    if (!entry) {
+      const fns = new Set<() => void>();
+      const onAbort = () => {
+        this.#watched.delete(signal);
+        for (const f of fns) f();
+        fns.clear();
+      };
+      entry = { fns, onAbort };
+      this.#watched.set(signal, entry);
+      signal.addEventListener('abort', onAbort, { once: true });
     }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new HttpCallError('aborted', 'aborted', false));
+    const e = entry;
+    e.fns.add(fn);
+    return () => {
+      if (!e.fns.delete(fn) || e.fns.size > 0 || this.#watched.get(signal) !== e) return;
+      this.#watched.delete(signal);
+      signal.removeEventListener('abort', e.onAbort);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  }
 }

@@ -1,6 +1,8 @@
 /**
  * A small OpenAI-compatible server on 127.0.0.1 for tests and benchmarks (node:http, real sockets).
- * Routes: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /version.
+ * Routes: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /version, and, when
+ * the test gives them, what servers say about the weights they serve: Ollama's GET /api/tags,
+ * llama.cpp's GET /props and GET /lora-adapters.
  * Answers come from the test's `answer` function (a table lookup). Constrained choice is honoured the
  * way vLLM (`structured_outputs.choice`, `guided_choice`) and llama.cpp (`grammar`) honour it; logprobs
  * are returned in the chat and the completions layouts. Faults are injected per request: 429 with
@@ -49,7 +51,14 @@ export interface OpenAIServerOptions {
   fault?: (req: ServedRequest) => Fault | undefined;
   /** Fixed delay before every answer (ms). */
   latencyMs?: number;
-  models?: { id: string; owned_by: string }[];
+  /** Listed at GET /v1/models; vLLM adds `root` (weights' path) and `parent` (a LoRA's base model). */
+  models?: ServedModel[];
+  /** Served at GET /api/tags (Ollama) when set. */
+  ollamaTags?: { name: string; model?: string; digest?: string; modified_at?: string }[];
+  /** Served at GET /props (llama.cpp) when set. */
+  props?: Record<string, unknown>;
+  /** Served at GET /lora-adapters (llama.cpp) when set. */
+  loraAdapters?: { id: number; path: string; scale: number }[];
   /** Served at GET /version (vLLM style) when set. */
   version?: string;
   /** When false, requests carrying a constraint are refused with 400 (a server without the feature). */
@@ -57,6 +66,16 @@ export interface OpenAIServerOptions {
   /** When false, requests asking for logprobs are refused with 400 (a model or server without them). */
   acceptsLogprobs?: boolean;
 }
+
+export interface ServedModel {
+  id: string;
+  owned_by: string;
+  root?: string;
+  parent?: string | null;
+}
+
+/** What a test may change between runs, as a server restarted with other weights would. */
+export type ServedMetadata = Pick<OpenAIServerOptions, 'models' | 'ollamaTags' | 'props' | 'loraAdapters'>;
 
 export interface TestOpenAIServer {
   baseUrl: string;
@@ -66,6 +85,8 @@ export interface TestOpenAIServer {
   gets: string[];
   /** Largest number of completion requests open at once (abandoned ones stop counting when the client leaves). */
   maxInFlight: number;
+  /** Replaces what the GET routes say about the served weights (the completion routes are unchanged). */
+  update(metadata: ServedMetadata): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +108,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<T
         });
       }
       if (url === '/version' && options.version) return json(res, 200, { version: options.version });
+      if (url === '/api/tags' && options.ollamaTags) return json(res, 200, { models: options.ollamaTags });
+      if (url === '/props' && options.props) return json(res, 200, options.props);
+      if (url === '/lora-adapters' && options.loraAdapters) return json(res, 200, options.loraAdapters);
       return json(res, 404, { error: { message: 'not found' } });
     }
     const route =
@@ -207,6 +231,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<T
     get maxInFlight() {
       return state.maxInFlight;
     },
+    update: (metadata) => Object.assign(options, metadata),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
