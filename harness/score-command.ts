@@ -14,7 +14,8 @@ interface ScoreRecord {
   id: string;
   gold: string;
   pred: string | null;
-  parse: ParseStatus;
+  /** Absent in the file: decided once the labels are known. */
+  parse?: ParseStatus;
   dialogueId?: string;
 }
 
@@ -54,17 +55,11 @@ export async function scorePredictionsFile(
       throw new InputError('expected "pred" (a label string or null)', file, line);
     if (ids.has(String(id))) throw new InputError(`duplicate id '${id}'`, file, line);
     ids.add(String(id));
-    const status: ParseStatus =
-      parse === 'ok' || parse === 'unparseable' || parse === 'error'
-        ? parse
-        : pred === null
-          ? 'unparseable'
-          : 'ok';
     records.push({
       id: String(id),
       gold,
       pred,
-      parse: status,
+      parse: parse === 'ok' || parse === 'unparseable' || parse === 'error' ? parse : undefined,
       dialogueId: typeof dialogueId === 'string' ? dialogueId : undefined,
       // A nearest-label guess (lenient adapters) is counted apart from parsed answers, as in a run.
       ...(lenient === true ? { lenient: true } : {}),
@@ -72,6 +67,10 @@ export async function scorePredictionsFile(
   }
   if (records.length === 0) throw new InputError('no predictions in file', file);
   const protocol = o.protocol ?? inferProtocol(records);
+  // A record without `parse` parsed when its answer is one of the labels (an answer outside them is
+  // no label: wrong, and not counted as parsed), as a run would have recorded it.
+  for (const r of records)
+    r.parse ??= r.pred !== null && protocol.labels.includes(r.pred) ? 'ok' : 'unparseable';
   if (o.protocol) {
     const bad = records.findIndex((r) => !o.protocol!.labels.includes(r.gold));
     if (bad >= 0) {

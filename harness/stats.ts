@@ -778,11 +778,15 @@ export interface ScoreOptions {
 }
 
 /**
- * The protocol `score` uses without --protocol: labels are the sorted union of gold labels, there is
- * no neutral or positive/negative label, and the headline is macro F1.
+ * The protocol `score` uses without --protocol: labels are the sorted union of the gold and the
+ * predicted labels (scikit-learn's default when `labels=` is not given, so a class predicted but
+ * never gold counts in macro F1), there is no neutral or positive/negative label, and the headline
+ * is macro F1.
  */
 export function inferProtocol(records: readonly OutcomeRecord[]): ProtocolLike {
-  const labels = [...new Set(records.map((r) => r.gold))].sort();
+  const labels = [
+    ...new Set([...records.map((r) => r.gold), ...records.flatMap((r) => (r.pred === null ? [] : [r.pred]))]),
+  ].sort();
   return {
     labels,
     headline: 'macro_f1',

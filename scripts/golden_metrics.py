@@ -95,6 +95,9 @@ def main():
         case("only-neutral-gold", ["neutral", "joy", "anger"],
              ["neutral", "neutral", "neutral"], ["neutral", "joy", "neutral"], neutral="neutral"),
     ]
+    # A class predicted but never gold: `score` without --protocol takes the labels as the union of
+    # gold and predicted labels, scikit-learn's default, so this case's labels are that union.
+    cases.append(case("pred-not-in-gold", ["a", "b", "c"], ["a", "b", "a", "b", "a"], ["a", "c", "b", None, "c"]))
     # The edge cases again with label roles, so micro_f1_excl_neutral (DailyDialog) and pos_neg_f1
     # (Mastodon) are checked on them too.
     pnn = ["negative", "neutral", "positive"]

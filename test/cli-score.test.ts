@@ -30,7 +30,9 @@ const comparable = golden.cases.filter(
   (c) =>
     c.neutral === null &&
     c.positive === null &&
-    JSON.stringify([...new Set(c.gold)].sort()) === JSON.stringify(c.labels),
+    // `score` without --protocol infers the labels as scikit-learn does: gold and predicted labels.
+    JSON.stringify([...new Set([...c.gold, ...c.pred.filter((p) => p !== null)])].sort()) ===
+      JSON.stringify(c.labels),
 );
 
 describe('score --json against scikit-learn', () => {
@@ -65,4 +67,27 @@ describe('score --json against scikit-learn', () => {
       }
     });
   }
+});
+
+describe('score: answers that are no label', () => {
+  it('without a parse field, an answer outside the protocol labels is unparseable and wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ee-score-'));
+    const file = join(dir, 'p.jsonl');
+    const rows = [
+      { id: 'a', gold: 'neutral', pred: 'calm' },
+      { id: 'b', gold: 'joy', pred: 'Joy' },
+      { id: 'c', gold: 'anger', pred: 'anger' },
+    ];
+    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const r = cli(['score', '--predictions', file, '--protocol', 'meld-7', '--json', '--resamples', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      parse_counts: Record<string, number>;
+      metrics: Record<string, number>;
+    };
+    // Only "anger" is one of meld-7's labels (they are case-sensitive, as a run records them).
+    expect(out.parse_counts).toEqual({ ok: 1, unparseable: 2, error: 0 });
+    expect(out.metrics.parse_rate).toBeCloseTo(1 / 3, 12);
+    expect(out.metrics.accuracy).toBeCloseTo(1 / 3, 12);
+  });
 });

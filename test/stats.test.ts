@@ -386,13 +386,14 @@ describe('scoreRecords', () => {
     expect(s.neutral).toBe('neutral');
   });
 
-  it('without a protocol the labels are the sorted gold labels and there is no neutral', () => {
+  it('without a protocol the labels are the sorted gold and predicted labels, and there is no neutral', () => {
     const p = inferProtocol([
       { gold: 'b', pred: 'a' },
       { gold: 'a', pred: 'zzz' },
       { gold: 'c', pred: null },
     ]);
-    expect(p.labels).toEqual(['a', 'b', 'c']);
+    // As scikit-learn without labels=: a class only ever predicted is a class (with zero support).
+    expect(p.labels).toEqual(['a', 'b', 'c', 'zzz']);
     expect(p.neutral).toBeUndefined();
     const s = scoreRecords([{ gold: 'a', pred: 'a' }], p, { resamples: 10 });
     expect(s.ci.macro_f1).toBeDefined();
