@@ -15,6 +15,8 @@ export interface PlannedTask {
   dir: string;
   /** Whether `dir` is the bundled sample. */
   sample: boolean;
+  /** false: build the examples without dialogue context (the suite's protocol uses none). */
+  context?: false;
 }
 
 export interface PlannedAdapter {
@@ -136,14 +138,28 @@ export function planRun(
     if (seen.has(key)) continue;
     seen.add(key);
     if (absData) {
-      tasks.push({ loader, protocol, split: taskSplit, dir: join(absData, loader.id), sample: false });
+      tasks.push({
+        loader,
+        protocol,
+        split: taskSplit,
+        dir: join(absData, loader.id),
+        sample: false,
+        ...(suite?.context === false ? { context: false as const } : {}),
+      });
     } else {
       if (!loader.sampleDir) {
         throw new InputError(
           `dataset '${loader.id}' has no bundled sample; give --data-dir DIR with DIR/${loader.id}/`,
         );
       }
-      tasks.push({ loader, protocol, split: taskSplit, dir: loader.sampleDir, sample: true });
+      tasks.push({
+        loader,
+        protocol,
+        split: taskSplit,
+        dir: loader.sampleDir,
+        sample: true,
+        ...(suite?.context === false ? { context: false as const } : {}),
+      });
     }
   }
 

@@ -113,7 +113,11 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     const keys = splitKeys(t);
     for (const k of keys) uses.set(k, uses.get(k)! - 1);
     const consume = keys.every((k) => uses.get(k) === 0);
-    let task = await builder.build(t.loader, t.protocol, t.split, t.dir, { limit: config.limit, consume });
+    let task = await builder.build(t.loader, t.protocol, t.split, t.dir, {
+      limit: config.limit,
+      consume,
+      ...(t.context === false ? { context: false as const } : {}),
+    });
     whole.set(task.id, { n: task.examples.length, ids: idsHash(task.examples) });
     if (options.shard) task = shardTask(task, options.shard);
     tasks.set(t, task);
@@ -126,7 +130,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       const key = `${t.loader.id}\u0000${t.dir}\u0000${t.protocol.id}\u0000${other}`;
       if (other === t.split || !t.protocol.splits[other]?.length || checked.has(key)) continue;
       checked.add(key);
-      await builder.build(t.loader, t.protocol, other, t.dir);
+      await builder.build(t.loader, t.protocol, other, t.dir, t.context === false ? { context: false } : {});
     }
   }
   // The evaluated splits are built: let the loaders' own objects go (train/dev reload on demand).
@@ -150,6 +154,8 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     tasks: [...tasks.values()].map((t) => ({
       id: t.id,
       files: t.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+      // Examples without their dialogue context are other inputs (absent key: the usual, with context).
+      ...(t.context === false ? { context: false } : {}),
       // The whole task (not this shard's part), so the shards of one run share a plan hash.
       n: whole.get(t.id)!.n,
       ids: whole.get(t.id)!.ids,
@@ -230,6 +236,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
         dropped: task.dropped,
         n_total: whole.get(task.id)!.n,
         ids_sha256: whole.get(task.id)!.ids,
+        ...(task.context === false ? { context: false as const } : {}),
       };
     }
     for (const a of adapters)
@@ -562,10 +569,18 @@ function cellContext(cell: Cell, o: CellOptions): CellContext {
       }
       let pending = splits.get(split);
       if (!pending) {
-        pending = o.builder.build(planned.loader, planned.protocol, split, planned.dir).then((t) => {
-          o.onInputs(planned.loader.id, planned.dir, t.files);
-          return t.examples;
-        });
+        pending = o.builder
+          .build(
+            planned.loader,
+            planned.protocol,
+            split,
+            planned.dir,
+            planned.context === false ? { context: false } : {},
+          )
+          .then((t) => {
+            o.onInputs(planned.loader.id, planned.dir, t.files);
+            return t.examples;
+          });
         splits.set(split, pending);
       }
       return pending;

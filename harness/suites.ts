@@ -28,6 +28,8 @@ export function builtinSuites(loaders: readonly DatasetLoader[]): Suite[] {
       description: 'The tasks of Peng et al. 2023 (text only, no context)',
       tasks: ['sst-2', 'sst-5', 'friends-7', 'mastodon-3', 'mosi-2', 'mosi-3', 'chsims-2', 'm3ed-7'],
       adapters: baselineAdapters,
+      // Peng et al. classify each utterance alone: no previous turns reach the adapters.
+      context: false,
     },
   ];
 }

@@ -71,6 +71,8 @@ export class TaskBuilder {
        * examples are built, so a very large split never holds both at once (memory stays flat).
        */
       consume?: boolean;
+      /** false: no dialogue context on the examples (a suite whose protocol classifies utterances alone). */
+      context?: false;
     } = {},
   ): Promise<Task> {
     const loaderSplits = protocol.splits[split];
@@ -108,7 +110,7 @@ export class TaskBuilder {
         // memory stays linear in utterances and the loader's objects can be freed.
         const turns: ContextTurn[] = [];
         for (const u of dialogue.utterances) {
-          const example = toExample(protocol, dialogue, u, turns, dropped);
+          const example = toExample(protocol, dialogue, u, turns, dropped, options.context !== false);
           turns.push(
             u.speaker === undefined
               ? { id: u.id, text: u.text }
@@ -132,6 +134,7 @@ export class TaskBuilder {
       files: dedupeFiles(files),
       variant,
       dataDir: dir,
+      ...(options.context === false ? { context: false as const } : {}),
     };
   }
 }
@@ -183,6 +186,7 @@ function toExample(
   u: Utterance,
   context: readonly ContextTurn[],
   dropped: Record<string, number>,
+  withContext: boolean,
 ): Example | undefined {
   if (u.label === undefined) {
     dropped['unlabelled'] = (dropped['unlabelled'] ?? 0) + 1;
@@ -207,7 +211,7 @@ function toExample(
     );
   }
   if (u.text.trim() === '') throw dataError(u, `utterance '${u.id}' has no text`);
-  return protocol.hasContext
+  return protocol.hasContext && withContext
     ? new TaskExample(u, dialogue.id, mapped.label, context, context.length)
     : new TaskExample(u, dialogue.id, mapped.label, NO_TURNS, 0);
 }

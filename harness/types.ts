@@ -161,6 +161,8 @@ export interface Task {
   files: FileRecord[];
   variant?: string;
   dataDir: string;
+  /** false when the examples were built without their dialogue context (a suite's choice). */
+  context?: false;
 }
 
 export type ParseStatus = 'ok' | 'unparseable' | 'error';
@@ -295,6 +297,8 @@ export interface Suite {
   adapters: readonly AdapterConfig[];
   /** "samples" runs on the bundled samples unless --data-dir is given. */
   data?: 'samples';
+  /** false: examples carry no dialogue context (the suite's paper classifies utterances alone). */
+  context?: false;
 }
 
 /** A confidence interval (percentile bootstrap unless `method` says otherwise). */
@@ -387,6 +391,8 @@ export interface Manifest {
       /** Examples of the whole task and the sha256 of their sorted ids: `merge` checks shards cover them exactly. */
       n_total?: number;
       ids_sha256?: string;
+      /** false: the examples carried no dialogue context (the suite's choice). */
+      context?: false;
     }
   >;
   /** Hash of the config without the shard: equal across the shards of one sharded run. */
