@@ -407,7 +407,12 @@ export async function compareRuns(
         .seeds.filter((s) => !result.seeds.candidate.includes(s))
         .map((s) => `candidate seed ${s}`),
     ];
-    if (unpaired.length > 0) result.note = `not compared: ${unpaired.join(', ')}`;
+    const notes = [
+      // The leaderboard shows the mean over seeds; this test is on the pooled predictions.
+      ...(pooled ? [`values over the pooled predictions of ${seedPairs.length} seeds`] : []),
+      ...(unpaired.length > 0 ? [`not compared: ${unpaired.join(', ')}`] : []),
+    ];
+    if (notes.length > 0) result.note = notes.join('; ');
     // McNemar's test assumes independent pairs: one seed only.
     if ((mb.headline === 'accuracy' || mb.headline === 'wa') && !pooled)
       result.mcnemarP = mcnemarExact(a, b).p;

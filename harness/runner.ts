@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, hostname, platform } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -212,7 +213,10 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
       config_parts: configParts,
       plan_hash: planHash,
       config: redactConfig(config),
-      git: gitInfo(options.baseDir),
+      // The harness's own checkout (the code that made the numbers), and the user's project (config,
+      // plugins) where that is another repository.
+      git: gitInfo(HARNESS_ROOT),
+      ...projectGit(options.baseDir),
       packages: packageVersions(),
       node: process.version,
       host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length },
@@ -761,31 +765,58 @@ function resolvePath(baseDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(baseDir, p);
 }
 
+/** The folder emotion-eval itself lives in (a git checkout, or an installed package). */
+const HARNESS_ROOT = resolve(import.meta.dirname, '..');
+
+/** The git checkout holding `dir`, if any. */
+function gitRoot(dir: string): string | undefined {
+  let root = resolve(dir);
+  while (!existsSync(join(root, '.git'))) {
+    const up = resolve(root, '..');
+    if (up === root) return undefined;
+    root = up;
+  }
+  return root;
+}
+
 function gitInfo(dir: string): Manifest['git'] {
-  // Reads .git directly instead of spawning git: works where git is not installed.
+  // The commit is read from .git directly (works where git is not installed); whether the tree has
+  // uncommitted changes needs git itself, and stays null without it.
+  const root = gitRoot(dir);
+  if (!root) return { commit: null, dirty: null };
+  let commit: string | null = null;
   try {
-    let root = resolve(dir);
-    while (!existsSync(join(root, '.git'))) {
-      const up = resolve(root, '..');
-      if (up === root) return { commit: null, dirty: null };
-      root = up;
-    }
     const head = readFileSync(join(root, '.git', 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return { commit: head, dirty: null };
-    const ref = head.slice(5);
-    const refPath = join(root, '.git', ref);
-    if (existsSync(refPath)) return { commit: readFileSync(refPath, 'utf8').trim(), dirty: null };
-    const packed = join(root, '.git', 'packed-refs');
-    if (existsSync(packed)) {
-      const line = readFileSync(packed, 'utf8')
-        .split('\n')
-        .find((l) => l.endsWith(` ${ref}`));
-      if (line) return { commit: line.split(' ')[0]!, dirty: null };
+    if (!head.startsWith('ref: ')) commit = head;
+    else {
+      const ref = head.slice(5);
+      const refPath = join(root, '.git', ref);
+      if (existsSync(refPath)) commit = readFileSync(refPath, 'utf8').trim();
+      else {
+        const packed = join(root, '.git', 'packed-refs');
+        const line = existsSync(packed)
+          ? readFileSync(packed, 'utf8')
+              .split('\n')
+              .find((l) => l.endsWith(` ${ref}`))
+          : undefined;
+        if (line) commit = line.split(' ')[0]!;
+      }
     }
   } catch {
-    // Not a git checkout (an installed package): no commit to record.
+    // An unreadable .git: no commit to record.
   }
-  return { commit: null, dirty: null };
+  const status = spawnSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], {
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  const dirty = status.status === 0 ? status.stdout.trim() !== '' : null;
+  return { commit, dirty };
+}
+
+/** The user's project checkout (config, plugins), when it is not emotion-eval's own. */
+function projectGit(baseDir: string): { project_git?: Manifest['git'] } {
+  const root = gitRoot(baseDir);
+  return root && root !== gitRoot(HARNESS_ROOT) ? { project_git: gitInfo(root) } : {};
 }
 
 let versions: Record<string, string> | undefined;

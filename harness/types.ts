@@ -372,7 +372,10 @@ export interface Manifest {
    */
   config_parts?: Record<string, string>;
   config: unknown;
+  /** emotion-eval's own checkout: the code that made the numbers (commit null for an installed package). */
   git: { commit: string | null; dirty: boolean | null };
+  /** The user's project (config, plugins) when it is another git checkout. */
+  project_git?: { commit: string | null; dirty: boolean | null };
   packages: Record<string, string>;
   node: string;
   host: { hostname: string; platform: string; arch: string; cpus: number };

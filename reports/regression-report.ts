@@ -35,6 +35,10 @@ export function escapeMarkdownCell(text: string): string {
 
 const fmt = (x: number) => x.toFixed(4);
 
+/** The Holm-adjusted permutation p, with McNemar's exact p beside it where the headline is accuracy. */
+const pCell = (c: CellComparison) =>
+  `${formatP(c.pAdjusted)}${c.mcnemarP !== undefined ? ` (McNemar ${formatP(c.mcnemarP)})` : ''}`;
+
 /** `0.9800 -> 0.8900 (9 errors)`: how many answers parsed, and the candidate's answers that never came. */
 const parseCell = (c: CellComparison) =>
   `${c.parseRate.baseline.toFixed(4)} -> ${c.parseRate.candidate.toFixed(4)}` +
@@ -176,7 +180,7 @@ export function renderCompareMarkdown(r: ComparisonResult): string {
     const adapter = adapterWithSeeds(c);
     lines.push(
       `| ${e(c.task)} | ${e(adapter)} | ${e(c.headline)} | ${fmt(c.baseline)} | ${fmt(c.candidate)} | ` +
-        `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${formatP(c.pAdjusted)} | ` +
+        `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}] | ${pCell(c)} | ` +
         `${parseCell(c)} | ` +
         `${VERDICT_MARK[c.verdict]}${c.note ? ` (${e(c.note)})` : ''} |`,
     );
@@ -215,7 +219,7 @@ export function renderCompareTerminal(r: ComparisonResult): string {
     fmt(c.baseline),
     fmt(c.candidate),
     `${signed(c.delta)} [${signed(c.ci.low)}, ${signed(c.ci.high)}]`,
-    formatP(c.pAdjusted),
+    pCell(c),
     parseCell(c),
     c.verdict + (c.note ? ` (${c.note})` : ''),
   ]);

@@ -130,6 +130,9 @@ describe('compareRuns', () => {
     const acc = r.cells.find((c) => c.task === 'toy-acc')!;
     expect(acc.mcnemarP).toBeLessThan(1e-6);
     expect(acc.verdict).toBe('regressed');
+    // Shown beside the permutation p in the pull-request table and the terminal, not only in JSON.
+    expect(renderCompareMarkdown(r)).toMatch(/\| <?[0-9.]+ \(McNemar <0\.0001\) \|/);
+    expect(renderCompareTerminal(r)).toContain('(McNemar <0.0001)');
     expect(r.cells.find((c) => c.task === 'meld-7')!.mcnemarP).toBeUndefined();
     // The number of flipped answers is known: every 20th correct one.
     const correct = b2.filter((x) => x.pred === x.gold).length;
@@ -198,6 +201,7 @@ describe('compareRuns', () => {
     expect(c.verdict).toBe('regressed');
     // McNemar assumes independent pairs; the seeds of one example are not.
     expect(c.mcnemarP).toBeUndefined();
+    expect(c.note).toContain('values over the pooled predictions of 2 seeds');
     expect(c.ci.unit).toBe('dialogue');
     const byUtterance = await compareRuns(base, worse, { ...fast, unit: 'utterance' });
     expect(byUtterance.cells[0]!.ci.unit).toBe('utterance');
