@@ -59,6 +59,8 @@ export interface LeaderboardOptions {
 }
 
 export const SIGNIFICANCE_MARK = '†';
+/** Cells with examples recorded as errors (answers that never came). */
+export const ERRORS_MARK = '‡';
 
 export const UNITS_NOTE =
   'Values are percentages (2 decimals). One seed: value [95% CI]; several seeds: mean ± sd over seeds.';
@@ -153,6 +155,9 @@ function mainTable(model: LeaderboardModel, opts: LeaderboardOptions): ReportTab
     );
     if (s.missing.length > 0) notes.push(`No significance test for: ${s.missing.join('; ')}.`);
   }
+  // Answers that never came (a server or model failure) count as wrong: a score built on them says
+  // little about the model, so such cells are marked and counted under the table.
+  const failed: string[] = [];
   const rows: TableCell[][] = model.rows.map((row) => {
     const cells: TableCell[] = [
       row.rank !== undefined ? { text: String(row.rank), sort: row.rank } : textCell('–'),
@@ -162,12 +167,21 @@ function mainTable(model: LeaderboardModel, opts: LeaderboardOptions): ReportTab
       const e = model.entries.get(entryKey(t.id, row.adapter));
       const cell = numberCell(e?.headlineValue);
       if (sig.some((s) => s.task === t.id && s.adapter === row.adapter)) cell.mark = SIGNIFICANCE_MARK;
+      const errors = (e?.cells ?? []).reduce((a, c) => a + c.metrics.parse_counts.error, 0);
+      if (e && errors > 0) {
+        cell.mark = `${cell.mark ?? ''}${ERRORS_MARK}`;
+        failed.push(`${row.adapter} on ${t.id} ${errors}/${e.n * e.cells.length}`);
+      }
       cells.push(cell);
     }
     cells.push(row.average !== undefined ? { text: pct(row.average), sort: row.average } : textCell('–'));
     return cells;
   });
   for (let col = 2; col < header.length; col++) markBest(rows, col);
+  if (failed.length > 0)
+    notes.push(
+      `${ERRORS_MARK} examples recorded as errors (no answer; counted wrong): ${failed.join('; ')}. Redo them with run --retry-errors.`,
+    );
   for (const w of model.results.warnings) notes.push(`Merged: ${w}`);
   return {
     id: 'leaderboard',

@@ -54,6 +54,35 @@ describe('tokenizer worker', () => {
   }
 });
 
+describe('tokenizer worker failure', () => {
+  it('a worker that crashes (here: a tokenizer it cannot load) is redone on this thread, with one warning', async () => {
+    const warnings: string[] = [];
+    const broken = new TokenizerWorker({ not: 'a tokenizer' }, folder.tokenizerConfig, (m) =>
+      warnings.push(m),
+    );
+    try {
+      const format: InputFormat = {
+        contextTurns: 2,
+        speakers: true,
+        mode: 'pair',
+        separator: ' ',
+        targetMarker: '',
+        maxLength: 48,
+      };
+      const specials = specialTokenIds(folder.tokenizer);
+      const expected = examples.map((e) => encodeExample(e, folder.tokenizer, format, specials));
+      expect(await broken.encode(examples, folder.tokenizer, format, specials)).toEqual(expected);
+      expect(await broken.encode(examples, folder.tokenizer, format, specials)).toEqual(expected);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^onnx-classifier: the tokenizer worker failed \(.+\); tokenizing on the main thread$/,
+      );
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
 describe('tokenizer worker lifetime', () => {
   it('keeps the process alive while a request is pending, and not once it is idle and never closed', () => {
     // Unreferenced throughout, the process would exit before the answer (status 13, no output);

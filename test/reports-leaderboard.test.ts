@@ -37,6 +37,7 @@ import {
   writeRunFolder,
   writeScenario,
 } from './support/result-fixture.ts';
+import { writeRunFromRecords } from './support/run-fixture.ts';
 
 let root: string;
 let results: ResultSet;
@@ -391,5 +392,48 @@ describe('renderLeaderboard machine formats', () => {
     expect(out).not.toContain('50.00†');
     await ensurePredictions(bare);
     expect(renderLeaderboard(bare, { format: 'terminal', color: false, reference: 'A' })).toContain('50.00†');
+  });
+});
+
+describe('cells with answers that never came', () => {
+  it('are marked in the table and counted under it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ee-lb-errors-'));
+    const protocol = {
+      labels: ['neg', 'pos'],
+      headline: 'accuracy' as const,
+      metrics: ['accuracy' as const],
+    };
+    const records = (errors: number) =>
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `x${i}`,
+        gold: i % 2 ? 'pos' : 'neg',
+        pred: i < errors ? null : i % 2 ? 'pos' : 'neg',
+        parse: i < errors ? ('error' as const) : ('ok' as const),
+      }));
+    const dir = writeRunFromRecords(root, 'run', [
+      { task: 'toy-2', adapter: 'served', protocol, records: records(4) },
+      { task: 'toy-2', adapter: 'local', protocol, records: records(0) },
+    ]);
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        run_id: 'run',
+        git: { commit: null, dirty: null },
+        seeds: [1],
+        datasets: {},
+        adapters: {
+          served: { type: 'openai', fingerprint: 'f1', facts: {} },
+          local: { type: 'majority', fingerprint: 'f2', facts: {} },
+        },
+      }),
+    );
+    const results = await loadResults([dir]);
+    const md = renderLeaderboard(results, { format: 'md', details: false });
+    // 16 of 20 right: the 4 errors count as wrong, and the cell says so.
+    expect(md).toMatch(/\| served \| _?80\.00‡/);
+    expect(md).not.toMatch(/\| local \|[^\n]*‡/);
+    expect(md).toContain('‡ examples recorded as errors (no answer; counted wrong): served on toy-2 4/20.');
+    const latex = renderLeaderboard(results, { format: 'latex', details: false });
+    expect(latex).toContain('\\ddagger');
   });
 });

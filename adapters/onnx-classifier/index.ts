@@ -247,7 +247,11 @@ class OnnxClassifier implements Adapter {
 
   async predict(batch: readonly Example[], ctx: CellContext): Promise<Prediction[]> {
     const mapping = this.#mapFor(ctx.labels);
-    this.#tokenizerWorker ??= new TokenizerWorker(this.folder.tokenizerJson, this.folder.tokenizerConfig);
+    this.#tokenizerWorker ??= new TokenizerWorker(
+      this.folder.tokenizerJson,
+      this.folder.tokenizerConfig,
+      (m) => ctx.log.warn(m),
+    );
     const encoded = await this.#tokenizerWorker.encode(
       batch,
       this.folder.tokenizer,

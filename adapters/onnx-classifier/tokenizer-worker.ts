@@ -16,8 +16,12 @@ export class TokenizerWorker {
   readonly #pending = new Map<number, { resolve: (v: Encoded[]) => void; reject: (e: Error) => void }>();
   #next = 0;
   #failed: Error | undefined;
+  #warned = false;
+  readonly #warn: (msg: string) => void;
 
-  constructor(tokenizerJson: unknown, tokenizerConfig: unknown) {
+  /** `warn` gets one line the first time the worker fails and encoding falls back to this thread. */
+  constructor(tokenizerJson: unknown, tokenizerConfig: unknown, warn: (msg: string) => void = () => {}) {
+    this.#warn = warn;
     this.#worker = new Worker(new URL('./tokenize-worker.mjs', import.meta.url));
     this.#worker.on('message', (msg: { id: number; out?: Encoded[]; error?: string }) => {
       const p = this.#pending.get(msg.id);
@@ -28,6 +32,10 @@ export class TokenizerWorker {
       else p.resolve(msg.out!);
     });
     this.#worker.on('error', (err) => this.#fail(err));
+    // A worker that exits (crashed, killed) answers nothing more: what it was asked is redone here.
+    this.#worker.on('exit', (code) => {
+      if (!this.#closing) this.#fail(new Error(`tokenizer worker exited with code ${code}`));
+    });
     // Referenced only while a request is pending: an idle tokenizer must not keep the process
     // alive when an adapter is never closed, and a pending one must (attaching the 'message'
     // listener above refs it, so this comes after).
@@ -50,7 +58,10 @@ export class TokenizerWorker {
     specialIds: ReadonlySet<number>,
   ): Promise<EncodedInput[]> {
     const local = () => examples.map((e) => encodeExample(e, tokenizer, format, specialIds));
-    if (this.#failed) return local();
+    if (this.#failed) {
+      this.#warnOnce(this.#failed);
+      return local();
+    }
     let out: Encoded[];
     try {
       out = await new Promise<Encoded[]>((resolve, reject) => {
@@ -59,7 +70,8 @@ export class TokenizerWorker {
         this.#pending.set(id, { resolve, reject });
         this.#worker.postMessage({ type: 'encode', id, items: examples.map((e) => firstAttempt(e, format)) });
       });
-    } catch {
+    } catch (err) {
+      this.#warnOnce(err);
       return local();
     }
     return out.map((enc, i) =>
@@ -69,7 +81,18 @@ export class TokenizerWorker {
     );
   }
 
+  #closing = false;
+
+  #warnOnce(err: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#warn(
+      `onnx-classifier: the tokenizer worker failed (${err instanceof Error ? err.message : String(err)}); tokenizing on the main thread`,
+    );
+  }
+
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#worker.terminate();
   }
 }
