@@ -501,7 +501,15 @@ export function tablesCsv(tables: readonly ReportTable[]): string {
     out.push(['table', ...t.header].map(csvField).join(','));
     for (const row of t.rows) {
       out.push(
-        [t.id, ...row.map((c) => c.text + (c.mark ?? '') + (c.footnote ? ` [${c.footnote}]` : ''))]
+        // "–" (not reported) is an empty field in CSV, so numeric columns load as numbers.
+        [
+          t.id,
+          ...row.map((c) =>
+            c.text === '–' && !c.mark && !c.footnote
+              ? ''
+              : c.text + (c.mark ?? '') + (c.footnote ? ` [${c.footnote}]` : ''),
+          ),
+        ]
           .map(csvField)
           .join(','),
       );
