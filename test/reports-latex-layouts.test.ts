@@ -222,7 +222,7 @@ describe('paper layouts', () => {
       '40.00',
     ]);
     const y = rows.find((row) => row.System === 'Y')!;
-    expect([y['MELD Acc'], y['IEMOCAP Acc'], y['Avg Acc']]).toEqual(['90.00', '–', '–']);
+    expect([y['MELD Acc'], y['IEMOCAP Acc'], y['Avg Acc']]).toEqual(['90.00', '', '']);
     // "#Param" is quoted: a reader told comment="#" would otherwise cut the header there.
     expect(Object.keys(rows[0]!)).toContain('#Param');
     expect(csv).toContain(',"#Param",');
