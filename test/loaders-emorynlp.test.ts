@@ -9,6 +9,7 @@ import { DataError } from '../harness/errors.ts';
 import { TaskBuilder } from '../harness/tasks.ts';
 import type { LoadedSplit, Utterance } from '../harness/types.ts';
 import { brokenCases } from './support/broken-cases.ts';
+import { lineEndingForms } from './support/line-endings.ts';
 import { hasSharedData, repoRoot, sharedData } from './support/paths.ts';
 
 const fixtures = resolve(repoRoot, 'test/fixtures/emorynlp');
@@ -151,7 +152,7 @@ describe('emorynlp with an incomplete JSON release', () => {
 describe('emorynlp CSV multi-line utterances: the same text and lines from LF and CRLF files', () => {
   // Same rows, LF and CRLF line endings (inside the quoted fields too); the last row, on line 8
   // after two multi-line utterances, has an emotion outside the protocol.
-  const forms = { lf: join(fixtures, 'multiline/lf'), crlf: join(fixtures, 'multiline/crlf') };
+  const forms = lineEndingForms(join(fixtures, 'multiline/rows.csv.txt'), 'emorynlp_test_final.csv');
   const file = (dir: string) => join(dir, 'emorynlp_test_final.csv');
 
   it('the fixtures really differ in their line endings', () => {

@@ -9,6 +9,7 @@ import { DataError } from '../harness/errors.ts';
 import { TaskBuilder } from '../harness/tasks.ts';
 import type { LoadedSplit, Protocol } from '../harness/types.ts';
 import { brokenCases } from './support/broken-cases.ts';
+import { lineEndingForms } from './support/line-endings.ts';
 import { hasSharedData, repoRoot, sharedData } from './support/paths.ts';
 
 const fixtures = resolve(repoRoot, 'test/fixtures/meld');
@@ -151,7 +152,7 @@ describe('meld legacy byte form (pre-2020-11-15)', () => {
 describe('meld multi-line utterances: the same text and lines from LF and CRLF files', () => {
   // The two files differ only in line endings (inside the quoted fields too); the emotion of the
   // last row, on line 9 after two multi-line utterances, is outside the protocol.
-  const forms = { lf: join(fixtures, 'multiline/lf'), crlf: join(fixtures, 'multiline/crlf') };
+  const forms = lineEndingForms(join(fixtures, 'multiline/rows.csv.txt'), 'test_sent_emo.csv');
 
   it('the fixtures really differ in their line endings', () => {
     const lf = readFileSync(join(forms.lf, 'test_sent_emo.csv'), 'utf8');
@@ -189,6 +190,19 @@ describe('meld multi-line utterances: the same text and lines from LF and CRLF f
       );
     },
   );
+
+  it.each(
+    Object.entries(lineEndingForms(join(fixtures, 'multiline/bad-dialogue-id.csv.txt'), 'test_sent_emo.csv')),
+  )('%s: a bad Dialogue_ID after multi-line rows is a DataError on its physical line 7', async (_, dir) => {
+    const error = await meldLoader.load(dir, 'test').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as Error).message).toBe(
+      `${join(dir, 'test_sent_emo.csv')}:7: expected a non-negative integer in Dialogue_ID; found 'one'`,
+    );
+  });
 });
 
 describe('meld broken files', () => {
