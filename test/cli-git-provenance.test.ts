@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.ts';
+import { cli, runArgs } from './support/cli.ts';
 import { repoRoot } from './support/paths.ts';
 
 const git = (cwd: string, ...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8' });
@@ -26,22 +26,9 @@ describe.skipIf(!hasGit)('the manifest records the commit of the code that made 
       'x',
     );
     expect(commit.status, commit.stderr).toBe(0);
-    const r = cli(
-      [
-        'run',
-        '--datasets',
-        'meld',
-        '--adapters',
-        'majority',
-        '--out',
-        join(project, 'out'),
-        '--name',
-        'g',
-        '--no-figures',
-        '--quiet',
-      ],
-      { cwd: project },
-    );
+    const r = cli(runArgs({ datasets: 'meld', adapters: 'majority', out: join(project, 'out'), name: 'g' }), {
+      cwd: project,
+    });
     expect(r.code, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(project, 'out/g/manifest.json'), 'utf8'));
     expect(manifest.git.commit).toBe(git(repoRoot, 'rev-parse', 'HEAD').stdout.trim());

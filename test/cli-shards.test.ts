@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.ts';
+import { cli, runArgs } from './support/cli.ts';
 import { repoRoot } from './support/paths.ts';
 
 const config = join(repoRoot, 'test/fixtures/plugin/config.yaml');
@@ -98,22 +98,16 @@ describe('sharded runs', () => {
     for (const d of ['nodeA', 'nodeB'])
       cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(root, d, 'meld'), { recursive: true });
     const run = (data: string, name: string, shard?: string) =>
-      cli([
-        'run',
-        '--datasets',
-        'meld-7',
-        '--adapters',
-        'majority',
-        '--data-dir',
-        join(root, data),
-        '--out',
-        join(root, 'out'),
-        '--name',
-        name,
-        '--no-figures',
-        '--quiet',
-        ...(shard ? ['--shard', shard] : []),
-      ]);
+      cli(
+        runArgs({
+          datasets: 'meld-7',
+          adapters: 'majority',
+          dataDir: join(root, data),
+          out: join(root, 'out'),
+          name,
+          extra: shard ? ['--shard', shard] : [],
+        }),
+      );
     expect(run('nodeA', 'whole').code).toBe(0);
     expect(run('nodeA', 'part', '1/2').code).toBe(0);
     expect(run('nodeB', 'part', '2/2').code).toBe(0);

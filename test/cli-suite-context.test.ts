@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.ts';
+import { cli, runArgs } from './support/cli.ts';
 
 const records = (file: string) =>
   readFileSync(file, 'utf8')
@@ -14,20 +14,7 @@ describe('the peng2023 suite classifies utterances alone, as Peng et al. do', ()
   it('no dialogue context reaches the adapters; the same protocol outside the suite keeps it', () => {
     const out = mkdtempSync(join(tmpdir(), 'ee-suite-context-'));
     const run = (name: string, extra: string[]) =>
-      cli([
-        'run',
-        ...extra,
-        '--datasets',
-        'mastodon-3',
-        '--adapters',
-        'majority',
-        '--out',
-        out,
-        '--name',
-        name,
-        '--no-figures',
-        '--quiet',
-      ]);
+      cli(runArgs({ datasets: 'mastodon-3', adapters: 'majority', out, name, extra }));
     expect(run('peng', ['--suite', 'peng2023']).code).toBe(0);
     expect(run('plain', []).code).toBe(0);
     const peng = records(join(out, 'peng/predictions/mastodon-3/majority/seed-1.jsonl'));

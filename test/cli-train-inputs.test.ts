@@ -4,30 +4,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../harness/hash.ts';
 import type { Manifest } from '../harness/types.ts';
-import { cli } from './support/cli.ts';
+import { cli, runArgs } from './support/cli.ts';
 import { repoRoot } from './support/paths.ts';
+
+/** A copy of the bundled MELD sample to change: DATA/meld under a fresh folder. */
+function meldCopy(): { root: string; data: string } {
+  const root = mkdtempSync(join(tmpdir(), 'ee-inputs-'));
+  const data = join(root, 'data');
+  cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(data, 'meld'), { recursive: true });
+  return { root, data };
+}
 
 describe('files read to fit and tune', () => {
   it('are hashed in the manifest, and a changed train file makes a resumed run refuse', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ee-inputs-'));
-    const data = join(root, 'data');
-    cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(data, 'meld'), { recursive: true });
+    const { root, data } = meldCopy();
     const out = join(root, 'out');
-    const args = [
-      'run',
-      '--datasets',
-      'meld-7',
-      '--data-dir',
-      data,
-      '--adapters',
-      'tfidf-logreg',
-      '--out',
-      out,
-      '--name',
-      'r',
-      '--no-figures',
-      '--quiet',
-    ];
+    const args = runArgs({ datasets: 'meld-7', adapters: 'tfidf-logreg', dataDir: data, out, name: 'r' });
     const first = cli(args);
     expect(first.code).toBe(0);
     const manifestPath = join(out, 'r', 'manifest.json');
@@ -64,9 +56,7 @@ describe('files read to fit and tune', () => {
   });
 
   it('bad input in a train file read only to fit leaves no run folder behind', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ee-inputs-'));
-    const data = join(root, 'data');
-    cpSync(join(repoRoot, 'dataset-loaders/samples/meld'), join(data, 'meld'), { recursive: true });
+    const { root, data } = meldCopy();
     const train = join(data, 'meld', 'train_sent_emo.csv');
     // A byte that is not UTF-8 in the third line: the loader names file and line.
     const bytes = readFileSync(train);
@@ -74,21 +64,7 @@ describe('files read to fit and tune', () => {
     bytes[third] = 0xff;
     writeFileSync(train, bytes);
     const out = join(root, 'out');
-    const r = cli([
-      'run',
-      '--datasets',
-      'meld-7',
-      '--data-dir',
-      data,
-      '--adapters',
-      'tfidf-logreg',
-      '--out',
-      out,
-      '--name',
-      'r',
-      '--no-figures',
-      '--quiet',
-    ]);
+    const r = cli(runArgs({ datasets: 'meld-7', adapters: 'tfidf-logreg', dataDir: data, out, name: 'r' }));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`${train}:3`);

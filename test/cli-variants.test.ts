@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.ts';
+import { cli, runArgs } from './support/cli.ts';
 import { repoRoot } from './support/paths.ts';
 
 interface JsonUtterance {
@@ -67,20 +67,7 @@ describe('--variant: the form of a release to read where two sit side by side', 
   it('a run records the form read, and the two forms are two runs', () => {
     const out = join(data, 'out');
     const run = (extra: string[]) =>
-      cli([
-        'run',
-        '--datasets',
-        'emorynlp-7',
-        '--data-dir',
-        data,
-        '--adapters',
-        'majority',
-        '--out',
-        out,
-        '--no-figures',
-        '--quiet',
-        ...extra,
-      ]);
+      cli(runArgs({ datasets: 'emorynlp-7', adapters: 'majority', dataDir: data, out, extra }));
     const csv = run(['--name', 'csv']);
     const json = run(['--name', 'json', '--variant', 'emorynlp=json']);
     expect(csv.code, csv.stderr).toBe(0);

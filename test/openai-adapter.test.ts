@@ -1,23 +1,12 @@
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openaiAdapterFactory } from '../adapters/openai/index.ts';
 import { Rng } from '../harness/random.ts';
 import type { Adapter, Example, Prediction } from '../harness/types.ts';
 import { example, type TestLog, testCell, testEnv, testProtocol } from './support/openai-cell.ts';
-import {
-  type Fault,
-  type OpenAIServerOptions,
-  type Reply,
-  startOpenAIServer,
-  type TestOpenAIServer,
-} from './support/openai-server.ts';
-
-const servers: TestOpenAIServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+import { type Fault, type Reply, serversClosedAfterEach } from './support/openai-server.ts';
 
 /** Answers keyed by the utterance, which every template puts at the end of the last user message. */
 const TABLE: Record<string, string | Reply> = {
@@ -32,15 +21,10 @@ function lookup(prompt: string): string | Reply | null {
   return key === undefined ? 'neutral' : TABLE[key]!;
 }
 
-async function serve(options: Partial<OpenAIServerOptions> = {}): Promise<TestOpenAIServer> {
-  const s = await startOpenAIServer({
-    answer: (r) => lookup(r.prompt),
-    models: [{ id: 'base-model', owned_by: 'someone' }],
-    ...options,
-  });
-  servers.push(s);
-  return s;
-}
+const serve = serversClosedAfterEach({
+  answer: (r) => lookup(r.prompt),
+  models: [{ id: 'base-model', owned_by: 'someone' }],
+});
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'openai-adapter-'));
@@ -576,7 +560,6 @@ describe('openai adapter: label choice', () => {
     const s = await serve();
     const url = s.baseUrl;
     await s.close();
-    servers.length = 0;
     // Found when the adapter is made (it asks which weights the server serves), before any cell.
     await expect(make({ baseUrl: url }, await tmp())).rejects.toThrow(/cannot reach the server/);
   });

@@ -1,22 +1,9 @@
 import { getEventListeners } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HttpCallError, OpenAICompatibleClient, parseRetryAfter } from '../harness/inference/http.ts';
-import {
-  type Fault,
-  type OpenAIServerOptions,
-  startOpenAIServer,
-  type TestOpenAIServer,
-} from './support/openai-server.ts';
+import { type Fault, serversClosedAfterEach } from './support/openai-server.ts';
 
-const servers: TestOpenAIServer[] = [];
-async function serve(options: Partial<OpenAIServerOptions> = {}): Promise<TestOpenAIServer> {
-  const s = await startOpenAIServer({ answer: () => 'joy', ...options });
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = serversClosedAfterEach();
 
 function client(
   baseUrls: string[],

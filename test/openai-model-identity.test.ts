@@ -8,29 +8,15 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openaiAdapterFactory } from '../adapters/openai/index.ts';
 import type { Adapter, Example } from '../harness/types.ts';
 import { cliAsync } from './support/cli.ts';
 import { example, type TestLog, testCell, testEnv } from './support/openai-cell.ts';
-import {
-  type OpenAIServerOptions,
-  type ServedModel,
-  startOpenAIServer,
-  type TestOpenAIServer,
-} from './support/openai-server.ts';
+import { type ServedModel, serversClosedAfterEach, type TestOpenAIServer } from './support/openai-server.ts';
 import { writeServedConfig } from './support/served-config.ts';
 
-const servers: TestOpenAIServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: Partial<OpenAIServerOptions>): Promise<TestOpenAIServer> {
-  const s = await startOpenAIServer({ answer: () => 'joy', ...options });
-  servers.push(s);
-  return s;
-}
+const serve = serversClosedAfterEach();
 
 const examples: Example[] = [
   example('e1', 'I won the lottery', 'joy'),
@@ -244,7 +230,6 @@ describe('served model identity: a server that is down', () => {
     const dir = await tmp();
     const first = await run(s, {}, dir);
     await s.close();
-    servers.length = 0;
 
     await expect(make({ baseUrl: url, labelChoice: 'text' }, await tmp())).rejects.toThrow(
       /openai adapter 'llm': cannot reach the server to read which model it serves \(.*ECONNREFUSED.*\); is it up\?/,

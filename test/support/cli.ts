@@ -49,3 +49,28 @@ export function cliAsync(
     options.onSpawn?.(child);
   });
 }
+
+/** The argv of `emotion-eval run` as the CLI tests use it: results under `out`, no figures, quiet. */
+export function runArgs(o: {
+  datasets: string;
+  adapters: string;
+  out: string;
+  name?: string;
+  dataDir?: string;
+  extra?: readonly string[];
+}): string[] {
+  return [
+    'run',
+    '--datasets',
+    o.datasets,
+    '--adapters',
+    o.adapters,
+    ...(o.dataDir ? ['--data-dir', o.dataDir] : []),
+    '--out',
+    o.out,
+    ...(o.name ? ['--name', o.name] : []),
+    '--no-figures',
+    '--quiet',
+    ...(o.extra ?? []),
+  ];
+}

@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export type Fault =
   | { kind: '429'; retryAfter?: string }
@@ -332,4 +333,22 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `serve(options)` for a test file: starts a loopback server with `defaults` under `options`, and
+ * closes every server it started after each test.
+ */
+export function serversClosedAfterEach(
+  defaults: Partial<OpenAIServerOptions> = { answer: () => 'joy' },
+): (options?: Partial<OpenAIServerOptions>) => Promise<TestOpenAIServer> {
+  const servers: TestOpenAIServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const s = await startOpenAIServer({ ...defaults, ...options } as OpenAIServerOptions);
+    servers.push(s);
+    return s;
+  };
 }
