@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createEmoryNlpLoader } from '../dataset-loaders/emorynlp.ts';
 import { createRegistry } from '../harness/builtins.ts';
 import type { DatasetLoader } from '../harness/types.ts';
 
@@ -22,41 +21,35 @@ let total = 0;
 let totalRead = 0;
 
 // Every form present is loaded: each loader's splits whose files are all there, in every variant
-// (SST's GLUE files beside the trees), and EmoryNLP's JSON release when it sits beside the CSV
-// (the registry's loader reads the CSV then, so the JSON is read by a loader made for that form).
+// (SST's GLUE files beside the trees), and the other forms of a loader that can be told to read one
+// (withVariant: EmoryNLP's JSON release beside the CSV, which the plain loader does not read then).
 const forms: { id: string; loader: DatasetLoader; dir: string; splits: string[]; files: string[][] }[] = [];
-for (const loader of registry.loaders.values()) {
-  const dir = join(dataDir, loader.id);
-  if (!existsSync(dir)) continue;
-  const detected = await loader.detect(dir);
-  const complete = (variant: string) =>
-    loader.splits.filter((sp) => {
-      const f = loader.expectedFiles[variant]?.[sp] ?? [];
-      return f.length > 0 && f.every((x) => existsSync(join(dir, x)));
-    });
+const complete = (loader: DatasetLoader, dir: string, variant: string) =>
+  loader.splits.filter((sp) => {
+    const f = loader.expectedFiles[variant]?.[sp] ?? [];
+    return f.length > 0 && f.every((x) => existsSync(join(dir, x)));
+  });
+function addForm(id: string, loader: DatasetLoader, dir: string, variants: readonly string[]): void {
   const splits: string[] = [];
   const files: string[][] = [];
-  for (const variant of [detected.variant ?? '', ...Object.keys(loader.expectedFiles)]) {
-    for (const sp of complete(variant)) {
+  for (const variant of variants) {
+    for (const sp of complete(loader, dir, variant)) {
       if (splits.includes(sp)) continue;
       splits.push(sp);
       files.push([...loader.expectedFiles[variant]![sp]!]);
     }
   }
-  if (splits.length > 0) forms.push({ id: loader.id, loader, dir, splits, files });
-  if (loader.id === 'emorynlp' && detected.variant !== 'json') {
-    const json = createEmoryNlpLoader({ variant: 'json' });
-    const present = loader.splits.filter((sp) =>
-      (json.expectedFiles.json?.[sp] ?? []).every((x) => existsSync(join(dir, x))),
-    );
-    if (present.length > 0)
-      forms.push({
-        id: 'emorynlp (json)',
-        loader: json,
-        dir,
-        splits: present,
-        files: present.map((sp) => [...json.expectedFiles.json![sp]!]),
-      });
+  if (splits.length > 0) forms.push({ id, loader, dir, splits, files });
+}
+for (const loader of registry.loaders.values()) {
+  const dir = join(dataDir, loader.id);
+  if (!existsSync(dir)) continue;
+  const detected = await loader.detect(dir);
+  addForm(loader.id, loader, dir, [detected.variant ?? '', ...Object.keys(loader.expectedFiles)]);
+  if (!loader.withVariant) continue;
+  for (const variant of Object.keys(loader.expectedFiles)) {
+    if (variant !== detected.variant)
+      addForm(`${loader.id} (${variant})`, loader.withVariant(variant), dir, [variant]);
   }
 }
 

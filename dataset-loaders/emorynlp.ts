@@ -228,8 +228,9 @@ async function loadJson(file: string, split: Split): Promise<Dialogue[]> {
 /** Creates the loader; `variant` forces one release form (the built-in one picks it from the files). */
 export function createEmoryNlpLoader(options: { variant?: EmoryNlpVariant } = {}): DatasetLoader {
   const forced = options.variant;
-  const detect = (dir: string) =>
-    detectVariants(dir, forced ? { [forced]: expectedFiles[forced] } : expectedFiles);
+  // A forced form expects only its own files (so `datasets` names those as missing, not the other's).
+  const expected = forced ? { [forced]: expectedFiles[forced] } : expectedFiles;
+  const detect = (dir: string) => detectVariants(dir, expected);
   return {
     id: 'emorynlp',
     title: 'EmoryNLP Emotion Detection (Friends, seasons 1-4)',
@@ -238,7 +239,7 @@ export function createEmoryNlpLoader(options: { variant?: EmoryNlpVariant } = {}
     licence: 'Apache-2.0 (emorynlp/emotion-detection); the CSV form ships in declare-lab/MELD (GPL-3.0)',
     homepage: 'https://github.com/emorynlp/emotion-detection',
     splits: SPLITS,
-    expectedFiles,
+    expectedFiles: expected,
     detect,
     async load(dir, split): Promise<LoadedSplit> {
       if (!(SPLITS as readonly string[]).includes(split)) {

@@ -18,6 +18,7 @@ import {
   METRIC_NAMES,
   metricApplies,
   type OutcomeRecord,
+  parseCounts,
 } from './metrics.ts';
 import {
   DEFAULT_LEVEL,
@@ -211,7 +212,7 @@ function readPredictions(dir: string, key: SeedCell): { path: string; records: C
       throw new InputError('expected one JSON object per line', path, line);
     }
     if (!isObject(v)) throw new InputError('expected a JSON object with "id", "gold" and "pred"', path, line);
-    const { id, gold, pred, parse, dialogueId } = v;
+    const { id, gold, pred, parse, dialogueId, lenient } = v;
     if (typeof id !== 'string' && typeof id !== 'number')
       throw new InputError('expected "id" (string)', path, line);
     if (typeof gold !== 'string') throw new InputError('expected "gold" (a label string)', path, line);
@@ -225,6 +226,7 @@ function readPredictions(dir: string, key: SeedCell): { path: string; records: C
     const rec: CellRecord = { id: sid, gold, pred };
     if (parse !== undefined) rec.parse = parse as ParseStatus;
     if (typeof dialogueId === 'string') rec.dialogueId = dialogueId;
+    if (lenient === true) rec.lenient = true;
     records.push(rec);
   });
   if (records.length === 0) throw new InputError('no predictions in file', path);
@@ -250,7 +252,7 @@ function groupSeeds(cells: readonly SeedCell[]): Map<string, CellKey> {
  * Seed pairs of one cell: the shared seeds where there are any (same seed, same shots and
  * sampling), else the seeds of each run in ascending order, position by position.
  */
-export function pairSeeds(baseline: readonly number[], candidate: readonly number[]): [number, number][] {
+function pairSeeds(baseline: readonly number[], candidate: readonly number[]): [number, number][] {
   const shared = baseline.filter((s) => candidate.includes(s));
   if (shared.length > 0) return shared.map((s) => [s, s]);
   const n = Math.min(baseline.length, candidate.length);
@@ -366,8 +368,8 @@ export async function compareRuns(
     const pooled = seedPairs.length > 1;
     // Pooled seeds: an example's seeds are one unit with its dialogue (or, by utterance, with
     // each other), since they are the same text and not independent draws.
-    const count = (records: readonly CellRecord[], status: ParseStatus) =>
-      records.filter((r) => (r.parse ?? (r.pred === null ? 'unparseable' : 'ok')) === status).length;
+    const pb = parseCounts(baseRecords, mb.labels);
+    const pc = parseCounts(candRecords, mb.labels);
     const dialogueIds = baseRecords.map((r) =>
       requested === 'dialogue' ? (r.dialogueId ?? (pooled ? `\u0000${r.id}` : undefined)) : r.id,
     );
@@ -394,11 +396,8 @@ export async function compareRuns(
       ci: { ...boot.ci, unit: requested === 'utterance' ? 'utterance' : boot.ci.unit },
       p: perm.p,
       bootstrapP: boot.p,
-      errors: { baseline: count(baseRecords, 'error'), candidate: count(candRecords, 'error') },
-      parseRate: {
-        baseline: count(baseRecords, 'ok') / baseRecords.length,
-        candidate: count(candRecords, 'ok') / candRecords.length,
-      },
+      errors: { baseline: pb.error, candidate: pc.error },
+      parseRate: { baseline: pb.ok / baseRecords.length, candidate: pc.ok / candRecords.length },
     };
     const unpaired = [
       ...cell.seeds.filter((s) => !result.seeds.baseline.includes(s)).map((s) => `baseline seed ${s}`),

@@ -124,10 +124,10 @@ function unknownKeysLine(u: UnknownKeysFound): string {
   return `${u.path ? `${u.path}: ` : ''}${unknownKeys(u.keys, u.known)}`;
 }
 
-function issueLine(issue: z.core.$ZodIssue, capture?: IssueCapture): string {
+function issueLine(issue: z.core.$ZodIssue, capture: IssueCapture): string {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const found = capture?.unknown.find((u) => u.path === path);
+    const found = capture.unknown.find((u) => u.path === path);
     return unknownKeysLine({ path, keys: issue.keys, known: found?.known ?? [] });
   }
   // zod's "Invalid input: expected string, received number" -> "expected string, received number".
@@ -140,17 +140,12 @@ function issueLine(issue: z.core.$ZodIssue, capture?: IssueCapture): string {
  * comes first, with the nearest known key (a misspelt key is also a missing one, and the missing one
  * is not counted again).
  */
-function describeIssues(issues: readonly z.core.$ZodIssue[], capture?: IssueCapture): string {
+function describeIssues(issues: readonly z.core.$ZodIssue[], capture: IssueCapture): string {
   const first = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
   if (!first) return 'invalid config';
-  const explained = capture?.explained() ?? new Set<string>();
+  const explained = capture.explained();
   const more = issues.filter((i) => i !== first && !explained.has(formatPath(i.path))).length;
   return `${issueLine(first, capture)}${more > 0 ? ` (and ${more} more)` : ''}`;
-}
-
-/** Formats zod issues as `file: adapters[1].baseUrl: expected string` (first issue; one line). */
-export function formatIssues(error: z.ZodError, file?: string): ConfigError {
-  return new ConfigError(describeIssues(error.issues), file);
 }
 
 /** Reads and validates a YAML or JSON run config. */

@@ -22,7 +22,7 @@ export function collectGarbage(): void {
  * peaked there (bench/results/memory-scale.json: about 980 MiB without the collections around
  * loading and scoring, about 700 MiB with them). Below it a collection is not worth its pause.
  */
-export const LARGE = 100_000;
+const LARGE = 100_000;
 
 /** A full collection when `items` reaches LARGE. */
 export function collectGarbageIfLarge(items: number): void {

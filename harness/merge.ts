@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from './errors.ts';
 import { addParseCounts, computeMetrics } from './metrics.ts';
-import { idsHash } from './runner.ts';
+import { idsHash, summaryCell } from './runner.ts';
 import { scoreRecords } from './stats.ts';
 import {
   RunLock,
@@ -13,7 +13,7 @@ import {
   writeJsonAtomic,
   writeTextAtomic,
 } from './store.ts';
-import type { Manifest, MetricsFile, PredictionRecord, Summary, SummaryCell } from './types.ts';
+import type { Manifest, MetricsFile, ParseCounts, PredictionRecord, Summary, SummaryCell } from './types.ts';
 
 /**
  * Joins the shards of one sharded run (`run --shard I/N` on N machines) into one run folder:
@@ -63,6 +63,7 @@ export async function mergeShards(
   lock.acquire();
   try {
     const cells: SummaryCell[] = [];
+    const counts = new Map<string, ParseCounts>();
     const summaryCells = readJson<Summary>(join(shards[0]!.dir, 'summary.json')).cells;
     for (const cell of summaryCells) {
       const records: PredictionRecord[] = [];
@@ -106,25 +107,16 @@ export async function mergeShards(
           : computeMetrics(records, protocol);
       const metrics = { ...base, ...scored } as MetricsFile;
       writeJsonAtomic(paths.metrics(cell.task, cell.adapter, cell.seed), metrics);
-      cells.push({
-        ...cell,
-        value: metrics.metrics[metrics.headline] ?? Number.NaN,
-        ci: metrics.ci?.[metrics.headline],
-        n: metrics.n,
-        parse_rate: metrics.metrics.parse_rate ?? 1,
-        metrics: metrics.metrics,
-        ...(metrics.parse_counts.lenient ? { lenient: metrics.parse_counts.lenient } : {}),
-      });
+      cells.push(summaryCell(metrics));
+      // Run-wide answer counts over the whole run (each shard's manifest counts only its part).
+      counts.set(cell.adapter, addParseCounts(counts.get(cell.adapter), metrics.parse_counts));
     }
     const runId = outDir.split(/[\\/]/).filter(Boolean).pop()!;
-    // Run-wide answer counts over the whole run (each shard's manifest counts only its part).
     const adapters = structuredClone(first.adapters);
     for (const [id, entry] of Object.entries(adapters)) {
       delete entry.parse_counts;
-      for (const c of cells.filter((x) => x.adapter === id)) {
-        const m = readJson<MetricsFile>(paths.metrics(c.task, c.adapter, c.seed));
-        entry.parse_counts = addParseCounts(entry.parse_counts, m.parse_counts);
-      }
+      const total = counts.get(id);
+      if (total) entry.parse_counts = total;
     }
     const manifest: Manifest = {
       ...first,

@@ -137,30 +137,19 @@ export function planRun(
     const key = `${protocol.id}.${taskSplit}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (absData) {
-      tasks.push({
-        loader,
-        protocol,
-        split: taskSplit,
-        dir: join(absData, loader.id),
-        sample: false,
-        ...(suite?.context === false ? { context: false as const } : {}),
-      });
-    } else {
-      if (!loader.sampleDir) {
-        throw new InputError(
-          `dataset '${loader.id}' has no bundled sample; give --data-dir DIR with DIR/${loader.id}/`,
-        );
-      }
-      tasks.push({
-        loader,
-        protocol,
-        split: taskSplit,
-        dir: loader.sampleDir,
-        sample: true,
-        ...(suite?.context === false ? { context: false as const } : {}),
-      });
+    if (!absData && !loader.sampleDir) {
+      throw new InputError(
+        `dataset '${loader.id}' has no bundled sample; give --data-dir DIR with DIR/${loader.id}/`,
+      );
     }
+    tasks.push({
+      loader,
+      protocol,
+      split: taskSplit,
+      dir: absData ? join(absData, loader.id) : loader.sampleDir!,
+      sample: !absData,
+      ...(suite?.context === false ? { context: false as const } : {}),
+    });
   }
 
   let adapterConfigs = config.adapters ?? suite?.adapters ?? registry.suites.get('default').adapters;

@@ -126,12 +126,22 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
   // Train and dev are read now too (their examples dropped; adapters reload them on demand), so bad
   // input in a file read only to fit, tune or draw shots is found before anything is written.
   const checked = new Set<string>();
+  // sha256 of every data file read so far: a resume compares its recorded files against these.
+  const hashes = new Map<string, string>();
+  for (const task of tasks.values()) for (const f of task.files) hashes.set(f.path, f.sha256);
   for (const t of plan.tasks) {
     for (const other of ['train', 'dev'] as const) {
       const key = `${t.loader.id}\u0000${t.dir}\u0000${t.protocol.id}\u0000${other}`;
       if (other === t.split || !t.protocol.splits[other]?.length || checked.has(key)) continue;
       checked.add(key);
-      await builder.build(t.loader, t.protocol, other, t.dir, t.context === false ? { context: false } : {});
+      const built = await builder.build(
+        t.loader,
+        t.protocol,
+        other,
+        t.dir,
+        t.context === false ? { context: false } : {},
+      );
+      for (const f of built.files) hashes.set(f.path, f.sha256);
     }
   }
   // The evaluated splits are built: let the loaders' own objects go (train/dev reload on demand).
@@ -184,10 +194,10 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     shard: null,
   });
   const outRoot = resolvePath(options.baseDir, config.out ?? join('results', 'runs'));
-  const runId = await chooseRunId(outRoot, config, plan, configHash, options, configParts);
+  const runId = await chooseRunId(outRoot, config, plan, configHash, options, configParts, hashes);
   const paths = new RunPaths(join(outRoot, runId));
-  // What this invocation creates, so that bad input found before anything was predicted (a train
-  // file an adapter reads only now) leaves nothing behind.
+  // What this invocation creates, so that bad input found before anything was predicted (a failure
+  // inside an adapter's prepare, say) leaves nothing behind.
   const created = [outRoot, paths.dir].filter((d) => !existsSync(d));
   let badInput = false;
 
@@ -231,8 +241,7 @@ export async function runEvaluation(options: RunOptions): Promise<RunResult> {
     };
     for (const [planned, task] of tasks) {
       manifest.datasets[planned.loader.id] ??= { dir: planned.dir, variant: task.variant, files: [] };
-      const ds = manifest.datasets[planned.loader.id]!;
-      for (const f of task.files) if (!ds.files.some((g) => g.path === f.path)) ds.files.push(f);
+      for (const f of task.files) addFile(manifest, planned.loader.id, planned.dir, f);
       manifest.tasks[task.id] = {
         protocol: task.protocol.id,
         split: task.split,
@@ -370,14 +379,18 @@ function addFile(manifest: Manifest, loaderId: string, dir: string, file: FileRe
 }
 
 /**
- * Why a run cannot resume when a data file its earlier invocations read is not as it was (the
- * config hash covers the evaluated split; this covers what adapters read besides: train to fit,
- * dev to tune); undefined when every file is unchanged.
+ * Why a run cannot resume when a data file its earlier invocations read is not as it was (train to
+ * fit, dev to tune: the config hash covers only the evaluated split); undefined when every file is
+ * unchanged. `known` holds the hashes of the files this invocation has read already.
  */
-async function changedInput(previous: Manifest, manifestPath: string): Promise<string | undefined> {
+async function changedInput(
+  previous: Manifest,
+  manifestPath: string,
+  known: ReadonlyMap<string, string>,
+): Promise<string | undefined> {
   for (const ds of Object.values(previous.datasets ?? {})) {
     for (const f of ds.files) {
-      const now = existsSync(f.path) ? (await fileRecord(f.path)).sha256 : undefined;
+      const now = known.get(f.path) ?? (existsSync(f.path) ? (await fileRecord(f.path)).sha256 : undefined);
       if (now !== f.sha256)
         return `${f.path} ${now === undefined ? 'is gone' : 'changed'} since this run read it (recorded in ${manifestPath}); use --force-new to start a new run`;
     }
@@ -635,7 +648,8 @@ function roundScores(scores: Record<string, number>): Record<string, number> {
   return out;
 }
 
-function summaryCell(m: MetricsFile): SummaryCell {
+/** The summary.json entry of a cell, from its metrics. */
+export function summaryCell(m: MetricsFile): SummaryCell {
   return {
     task: m.task,
     protocol: m.protocol,
@@ -694,6 +708,7 @@ async function chooseRunId(
   configHash: string,
   o: RunOptions,
   parts: Record<string, string>,
+  hashes: ReadonlyMap<string, string>,
 ): Promise<string> {
   const selection = hashValue({
     tasks: plan.tasks.map((t) => `${t.protocol.id}.${t.split}@${t.dir}`),
@@ -708,7 +723,7 @@ async function chooseRunId(
     const existing = readJson<Manifest>(manifestPath);
     if (existing.config_hash === configHash) {
       // Same config: resume, unless a file an adapter read (train, dev) changed since.
-      const changed = await changedInput(existing, manifestPath);
+      const changed = await changedInput(existing, manifestPath, hashes);
       if (!changed) return id;
       if (!o.forceNew) throw new InputError(changed);
     } else if (!o.forceNew) {

@@ -14,7 +14,7 @@ interface ScoreRecord {
   id: string;
   gold: string;
   pred: string | null;
-  /** Absent in the file: decided once the labels are known. */
+  /** Absent in the file: parsed when the answer is one of the labels (metrics.ts parseCounts). */
   parse?: ParseStatus;
   dialogueId?: string;
 }
@@ -67,10 +67,6 @@ export async function scorePredictionsFile(
   }
   if (records.length === 0) throw new InputError('no predictions in file', file);
   const protocol = o.protocol ?? inferProtocol(records);
-  // A record without `parse` parsed when its answer is one of the labels (an answer outside them is
-  // no label: wrong, and not counted as parsed), as a run would have recorded it.
-  for (const r of records)
-    r.parse ??= r.pred !== null && protocol.labels.includes(r.pred) ? 'ok' : 'unparseable';
   if (o.protocol) {
     const bad = records.findIndex((r) => !o.protocol!.labels.includes(r.gold));
     if (bad >= 0) {

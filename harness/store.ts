@@ -199,8 +199,8 @@ const OUTCOME = new RegExp(
 );
 
 /**
- * The scoring fields of a record line (id, gold, pred, parse, dialogueId), read from the line's head
- * without building the whole record: lines written by recordLine() put them first. Other writers'
+ * The scoring fields of a record line (id, gold, pred, parse, dialogueId from the line's head,
+ * lenient from its end) without building the whole record: recordLine() puts them there. Other writers'
  * lines fall back to a full parse. `undefined` when the line is not JSON.
  */
 export function outcomeOfLine(
@@ -215,8 +215,8 @@ export function outcomeOfLine(
       parse: m[4] as PredictionRecord['parse'],
       dialogueId: m[5] === undefined ? undefined : JSON.parse(m[5]),
     };
-    // Inside a JSON string every quote is escaped, so an unescaped `"lenient":true` is the key.
-    if (text.includes('"lenient":true')) o.lenient = true;
+    // recordLine writes `lenient` last, so its mark is the line's end.
+    if (text.endsWith(',"lenient":true}')) o.lenient = true;
     return o;
   }
   try {

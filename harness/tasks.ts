@@ -85,12 +85,13 @@ export class TaskBuilder {
     const seen = new Set<string>();
     let variant: string | undefined;
     for (const ls of loaderSplits) {
+      const cached = this.#cache.has(cacheKey(loader, dir, ls));
       const loaded = await this.#loadSplit(loader, dir, ls);
       if (options.consume) this.#cache.delete(cacheKey(loader, dir, ls));
-      // The parser's garbage goes before the examples are built; on a consumed split, the loader's
-      // objects go as they are replaced by examples.
+      // The parser's garbage goes before the examples are built (only a split parsed just now left
+      // any); on a consumed split, the loader's objects go as they are replaced by examples.
       const utterances = loaded.dialogues.reduce((n, d) => n + (d?.utterances.length ?? 0), 0);
-      collectGarbageIfLarge(utterances);
+      if (!cached) collectGarbageIfLarge(utterances);
       if (!loaded.dialogues.some((d) => d.utterances.length > 0)) {
         // No official release ships an empty split: an emptied or truncated file is bad input.
         throw new DataError(
