@@ -209,6 +209,37 @@ describe('compareRuns', () => {
     expect(renderJunit(r)).toContain('name="model-a / seeds 1, 2"');
   });
 
+  it("pooled seeds resample each example's seeds together: two identical seeds test like one", async () => {
+    // Seeds that answered alike add no evidence: with an example's seeds as one unit, the pooled
+    // accuracy of every resample equals the single seed's, so the CI and p are exactly the same.
+    // (Resampled as independent rows, the CI would narrow and p would shrink.)
+    const noDialogues = (r: PredictionRecord[]) => r.map(({ dialogueId: _, ...x }) => x as PredictionRecord);
+    const s1 = noDialogues(baseline(500, 31));
+    const worse = noDialogues(regress(baseline(500, 31)));
+    const one = (name: string, recs: PredictionRecord[]) =>
+      writeRunFromRecords(root, name, [
+        { task: 'toy-acc', adapter: 'model-a', protocol: ACC, records: recs },
+      ]);
+    const two = (name: string, recs: PredictionRecord[]) =>
+      writeRunFromRecords(root, name, [
+        { task: 'toy-acc', adapter: 'model-a', seed: 1, protocol: ACC, records: recs },
+        { task: 'toy-acc', adapter: 'model-a', seed: 2, protocol: ACC, records: recs },
+      ]);
+    for (const unit of ['dialogue', 'utterance'] as const) {
+      const single = (
+        await compareRuns(one(`one-b-${unit}`, s1), one(`one-c-${unit}`, worse), { ...fast, unit })
+      ).cells[0]!;
+      const pooled = (
+        await compareRuns(two(`two-b-${unit}`, s1), two(`two-c-${unit}`, worse), { ...fast, unit })
+      ).cells[0]!;
+      expect(pooled.seeds.baseline).toEqual([1, 2]);
+      expect(pooled.delta).toBeCloseTo(single.delta, 12);
+      expect(pooled.ci.low).toBeCloseTo(single.ci.low, 12);
+      expect(pooled.ci.high).toBeCloseTo(single.ci.high, 12);
+      expect(pooled.p).toBe(single.p);
+    }
+  });
+
   it('seeds one run lacks are named in a note, and the shared seeds are compared', async () => {
     const s1 = baseline(300, 21);
     const s2 = baseline(300, 22);

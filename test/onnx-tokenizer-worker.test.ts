@@ -54,6 +54,40 @@ describe('tokenizer worker', () => {
   }
 });
 
+describe('the worker does the encoding', () => {
+  it('examples that fit are never tokenized on this thread; only a too-long one is redone here', async () => {
+    // A main-thread tokenizer that counts its calls: the worker's answers must not come from it.
+    let calls = 0;
+    const counting = new Proxy(folder.tokenizer, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'encode' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls++;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const format: InputFormat = {
+      contextTurns: 0,
+      speakers: false,
+      mode: 'pair',
+      separator: ' ',
+      targetMarker: '',
+      maxLength: 48,
+    };
+    const specials = specialTokenIds(folder.tokenizer);
+    const fit = examples.filter((e) => e.id !== 'e12');
+    expect(await worker.encode(fit, counting, format, specials)).toEqual(
+      fit.map((e) => encodeExample(e, folder.tokenizer, format, specials)),
+    );
+    expect(calls).toBe(0);
+    // e12's target alone is longer than maxLength: the worker's attempt is too long, redone here.
+    await worker.encode(examples, counting, format, specials);
+    expect(calls).toBeGreaterThan(0);
+  });
+});
+
 describe('tokenizer worker failure', () => {
   it('a worker that crashes (here: a tokenizer it cannot load) is redone on this thread, with one warning', async () => {
     const warnings: string[] = [];
