@@ -17,6 +17,7 @@ export class TokenizerWorker {
   #next = 0;
   #failed: Error | undefined;
   #warned = false;
+  #closing = false;
   readonly #warn: (msg: string) => void;
 
   /** `warn` gets one line the first time the worker fails and encoding falls back to this thread. */
@@ -80,8 +81,6 @@ export class TokenizerWorker {
         : encodeExample(examples[i]!, tokenizer, format, specialIds),
     );
   }
-
-  #closing = false;
 
   #warnOnce(err: unknown): void {
     if (this.#warned) return;

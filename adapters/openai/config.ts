@@ -73,7 +73,7 @@ export const openaiConfigSchema = z.strictObject({
    */
   modelRevision: z.string().min(1).optional(),
   api: z.enum(['chat', 'completions']).default('chat'),
-  /** Server kind, which decides the label-choice parameters; `auto` asks GET /models once. */
+  /** Server kind, which decides the label-choice parameters; `auto` reads it from GET /models. */
   server: z.enum(SERVER_KINDS).default('auto'),
   /** peng2023 | dialoguellm | a path to a template file (relative to the config file). */
   prompt: z.string().min(1).default('peng2023'),

@@ -17,7 +17,7 @@
  */
 import type { OpenAICompatibleClient, ProbeResult } from '../../harness/inference/http.ts';
 import type { ServerKindSetting } from './config.ts';
-import { kindFromOwnedBy } from './server-kind.ts';
+import { listedKind } from './server-kind.ts';
 
 export interface ModelListing {
   data?: { id?: unknown; owned_by?: unknown; root?: unknown; parent?: unknown }[];
@@ -66,10 +66,7 @@ export async function readModelIdentity(
   }
   if (root || parent) strength = 'path';
 
-  const kind =
-    setting !== 'auto'
-      ? setting
-      : (kindFromOwnedBy(text(entry?.owned_by) ?? text(data[0]?.owned_by)) ?? 'generic');
+  const kind = setting !== 'auto' ? setting : listedKind(data, model).kind;
   const origin = new URL(baseUrl).origin;
   // Ollama names user models' owner in owned_by (not "library"), so a generic-looking listing may be
   // Ollama too; elsewhere /api/tags is a 404, which costs one GET per run.

@@ -379,9 +379,9 @@ export class OpenAIAdapter implements Adapter {
   /**
    * The server kind, probed once, from the GET /models answer identify() already has. The answer is
    * stored in the response cache (keyed by the deployment and model) so that a re-run of a finished
-   * evaluation asks nothing more than identify()'s GET, and a resumed run uses the label-choice mode
-   * of the run it resumes. An unreachable server is a RuntimeFailure, never stored. Set `server` (and
-   * `guidedParam` for vLLM) to skip probing.
+   * evaluation asks nothing more than identify()'s probes, and a resumed run uses the label-choice
+   * mode of the run it resumes. An unreachable server is a RuntimeFailure, never stored. Setting
+   * `server` (and `guidedParam` for vLLM) skips telling the kind, not identify()'s probes.
    */
   #serverInfo(): Promise<ServerInfo> {
     this.#server ??= (async () => {

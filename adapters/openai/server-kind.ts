@@ -34,9 +34,18 @@ const OWNED_BY: Record<string, ServerKind> = {
   'openai-internal': 'openai',
 };
 
-/** The server kind an `owned_by` value names, or undefined when it names none we know. */
-export function kindFromOwnedBy(ownedBy: string | undefined): ServerKind | undefined {
-  return ownedBy === undefined ? undefined : OWNED_BY[ownedBy.toLowerCase()];
+/**
+ * What a `GET /models` listing says of the server: the `owned_by` of the configured model's entry
+ * (else the first entry's) and the kind it names ('generic' when it names none we know). The one
+ * place the kind is read from a listing, for the server-kind probe and the model-identity probe.
+ */
+export function listedKind(
+  data: readonly { id?: unknown; owned_by?: unknown }[] | undefined,
+  model: string,
+): { ownedBy?: string; kind: ServerKind } {
+  const entry = data?.find((m) => m?.id === model) ?? data?.[0];
+  const ownedBy = typeof entry?.owned_by === 'string' ? entry.owned_by : undefined;
+  return { ownedBy, kind: (ownedBy && OWNED_BY[ownedBy.toLowerCase()]) || 'generic' };
 }
 
 /**
@@ -62,15 +71,15 @@ export async function detectServer(
   const listing = probe.status === 'ok' ? probe.json : undefined;
   const data = Array.isArray(listing?.data) ? listing.data : undefined;
   const models = data?.map((m) => String(m.id));
-  const entry = data?.find((m) => m.id === model) ?? data?.[0];
-  const ownedBy = typeof entry?.owned_by === 'string' ? entry.owned_by : undefined;
+  const listed = listedKind(data, model);
+  const ownedBy = listed.ownedBy;
   let kind: ServerKind;
   let source: ServerInfo['source'];
   if (setting !== 'auto') {
     kind = setting;
     source = 'config';
   } else if (ownedBy !== undefined) {
-    kind = kindFromOwnedBy(ownedBy) ?? 'generic';
+    kind = listed.kind;
     source = 'probe';
   } else {
     kind = 'generic';
